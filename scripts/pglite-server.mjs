@@ -1,0 +1,31 @@
+// Zero-setup Postgres: PGlite (Postgres 17 in Wasm) behind a Postgres wire-protocol socket on loopback.
+// Usage: node scripts/pglite-server.mjs [dataDir|memory] [port] [maxConnections]
+// Prints "pglite listening on 127.0.0.1:<port>" once ready (scripts/lib/db.mjs waits for that line).
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { mkdirSync } from "node:fs";
+
+const dataDir = process.argv[2] ?? "./.data/pglite";
+const port = Number(process.argv[3] ?? 55432);
+const maxConnections = Number(process.argv[4] ?? 10);
+const t0 = Date.now();
+if (dataDir !== "memory") mkdirSync(dataDir, { recursive: true });
+const db = await PGlite.create(dataDir === "memory" ? undefined : dataDir);
+const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections });
+await server.start();
+console.log(`pglite listening on 127.0.0.1:${port} (data: ${dataDir}, maxConnections: ${maxConnections}) in ${Date.now() - t0} ms`);
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  try {
+    await server.stop();
+    await db.close();
+  } finally {
+    process.exit(0);
+  }
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+// If our parent dies (dev server killed hard), do not linger holding the data directory.
+process.on("disconnect", stop);
