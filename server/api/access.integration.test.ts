@@ -1,0 +1,110 @@
+import { TRPCError } from "@trpc/server";
+import { beforeAll, describe, expect, it } from "vitest";
+import { appRouter } from "./root";
+import { callerFor, testDb } from "../testing/db";
+import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factories";
+
+// Town membership is checked before anything else for every town-scoped procedure, including ones added
+// later: the list comes from the router itself, and only the procedures named here are exempt.
+const NOT_TOWN_SCOPED = new Set(["health", "town.create", "town.list"]);
+
+type ProcDef = { _def: { type: "query" | "mutation" | "subscription" } };
+const procedures = Object.entries(appRouter._def.procedures as Record<string, ProcDef>)
+  .filter(([path]) => !NOT_TOWN_SCOPED.has(path))
+  .map(([path, p]) => ({ path, type: p._def.type }));
+
+function call(caller: ReturnType<typeof callerFor>, path: string, input: unknown): Promise<unknown> {
+  const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i: unknown) => Promise<unknown>;
+  return fn(input);
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "OK";
+  } catch (e) {
+    return e instanceof TRPCError ? e.code : `non-trpc: ${String(e)}`;
+  }
+}
+
+describe("town access", () => {
+  let townId: string;
+  let rigId: string;
+  let owner: Awaited<ReturnType<typeof makeUser>>;
+  let stranger: Awaited<ReturnType<typeof makeUser>>;
+  let viewer: Awaited<ReturnType<typeof makeUser>>;
+  let member: Awaited<ReturnType<typeof makeUser>>;
+
+  beforeAll(async () => {
+    const db = testDb();
+    owner = await makeUser(db);
+    stranger = await makeUser(db);
+    viewer = await makeUser(db);
+    member = await makeUser(db);
+    const town = await makeTown(db, owner.id);
+    townId = town.id;
+    await addMembership(db, townId, viewer.id, "viewer");
+    await addMembership(db, townId, member.id, "member");
+    rigId = (await makeRig(db, townId)).id;
+  });
+
+  it("covers a meaningful set of procedures", () => {
+    expect(procedures.length).toBeGreaterThan(10);
+  });
+
+  it("gives a non-member NOT_FOUND on every town procedure, never revealing the town", async () => {
+    const caller = callerFor(stranger);
+    for (const p of procedures) {
+      expect(`${p.path}: ${await codeOf(call(caller, p.path, { townId }))}`).toBe(`${p.path}: NOT_FOUND`);
+    }
+    // An unknown town looks exactly the same.
+    expect(await codeOf(call(caller, "town.get", { townId: "no-such-town" }))).toBe("NOT_FOUND");
+  });
+
+  it("asks a signed-out caller to sign in", async () => {
+    const caller = callerFor(null);
+    for (const p of [...procedures.map((p) => p.path), "town.list", "town.create"]) {
+      expect(`${p}: ${await codeOf(call(caller, p, { townId }))}`).toBe(`${p}: UNAUTHORIZED`);
+    }
+  });
+
+  it("lets a viewer read but refuses every mutation with FORBIDDEN", async () => {
+    const caller = callerFor(viewer);
+    for (const p of procedures.filter((p) => p.type === "mutation")) {
+      expect(`${p.path}: ${await codeOf(call(caller, p.path, { townId }))}`).toBe(`${p.path}: FORBIDDEN`);
+    }
+    await expect(caller.town.get({ townId })).resolves.toMatchObject({ id: townId, role: "viewer" });
+    await expect(caller.rig.list({ townId })).resolves.toHaveLength(1);
+    await expect(caller.bead.list({ townId })).resolves.toMatchObject({ items: [] });
+    // And nothing changed behind the refusals.
+    expect(await testDb().bead.count({ where: { townId, type: "issue" } })).toBe(0);
+  });
+
+  it("lets a member create beads and rigs but not change owner-only things", async () => {
+    const caller = callerFor(member);
+    await expect(caller.bead.create({ townId, rigId, title: "member work" })).resolves.toMatchObject({ title: "member work" });
+    expect(await codeOf(caller.town.delete({ townId }))).toBe("FORBIDDEN");
+    expect(await codeOf(caller.town.addMember({ townId, email: stranger.email, role: "viewer" }))).toBe("FORBIDDEN");
+    expect(await codeOf(caller.rig.updateOverrides({ townId, rigId, overrides: { code_review: false } }))).toBe("FORBIDDEN");
+  });
+
+  it("lets the owner add a member by email with a role, and that person then sees the town", async () => {
+    await callerFor(owner).town.addMember({ townId, email: stranger.email, role: "viewer" });
+    const towns = await callerFor(stranger).town.list();
+    expect(towns.map((t) => [t.id, t.role])).toEqual([[townId, "viewer"]]);
+    expect(await codeOf(callerFor(stranger).bead.create({ townId, rigId, title: "x" }))).toBe("FORBIDDEN");
+    await callerFor(owner).town.removeMember({ townId, userId: stranger.id });
+    expect(await codeOf(callerFor(stranger).town.get({ townId }))).toBe("NOT_FOUND");
+  });
+
+  it("refuses adding an unknown email with a message that says what to do", async () => {
+    await expect(callerFor(owner).town.addMember({ townId, email: "nobody@example.test", role: "member" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining("sign up first"),
+    });
+  });
+
+  it("rejects unknown input keys (strict inputs)", async () => {
+    expect(await codeOf(callerFor(owner).town.get({ townId, extra: 1 } as never))).toBe("BAD_REQUEST");
+  });
+});

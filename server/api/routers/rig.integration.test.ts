@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { callerFor, testDb } from "../../testing/db";
+import { makeUser } from "../../../prisma/factories";
+
+describe("rig router", () => {
+  let caller: ReturnType<typeof callerFor>;
+  let townId: string;
+  beforeAll(async () => {
+    caller = callerFor(await makeUser(testDb()));
+    townId = (await caller.town.create({ name: "rigs" })).id;
+  });
+
+  it.each([
+    "https://github.com/acme/widgets",
+    "https://github.com/acme/widgets.git",
+    "https://github.com/acme-co/my_repo.v2",
+  ])("accepts %s", async (gitUrl) => {
+    const rig = await caller.rig.create({ townId, name: `r${Math.random().toString(36).slice(2, 8)}`, gitUrl });
+    expect(rig.gitUrl).toBe(gitUrl);
+    expect(rig.defaultBranch).toBe("main");
+  });
+
+  it.each([
+    "http://github.com/acme/widgets",
+    "https://gitlab.com/acme/widgets",
+    "https://github.com/acme",
+    "https://github.com/acme/widgets/tree/main",
+    "git@github.com:acme/widgets.git",
+    "https://github.com/acme/widgets?x=1",
+    "not a url",
+  ])("refuses %s with a 4xx that says what a rig URL looks like", async (gitUrl) => {
+    await expect(caller.rig.create({ townId, name: "bad", gitUrl })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringContaining("https://github.com/<owner>/<repo>"),
+    });
+  });
+
+  it("refuses a duplicate rig name in the same town", async () => {
+    await caller.rig.create({ townId, name: "dup", gitUrl: "https://github.com/acme/dup" });
+    await expect(caller.rig.create({ townId, name: "dup", gitUrl: "https://github.com/acme/dup2" })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+  });
+
+  it("updates overrides partially; null returns a key to inheriting", async () => {
+    const rig = await caller.rig.create({ townId, name: "cfg", gitUrl: "https://github.com/acme/cfg" });
+    await caller.rig.updateOverrides({ townId, rigId: rig.id, overrides: { code_review: false, merge_strategy: "pr" } });
+    let updated = await caller.rig.updateOverrides({ townId, rigId: rig.id, overrides: { auto_merge_delay_minutes: 15 } });
+    expect(updated.config).toEqual({ code_review: false, merge_strategy: "pr", auto_merge_delay_minutes: 15 });
+    updated = await caller.rig.updateOverrides({ townId, rigId: rig.id, overrides: { code_review: null } });
+    expect(updated.config).toEqual({ merge_strategy: "pr", auto_merge_delay_minutes: 15 });
+    await expect(
+      caller.rig.updateOverrides({ townId, rigId: rig.id, overrides: { merge_strategy: "yolo" } as never }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(
+      caller.rig.updateOverrides({ townId, rigId: rig.id, overrides: { not_a_setting: true } as never }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("deleting a rig deletes its beads", async () => {
+    const rig = await caller.rig.create({ townId, name: "gone", gitUrl: "https://github.com/acme/gone" });
+    await caller.bead.create({ townId, rigId: rig.id, title: "will go" });
+    await caller.rig.delete({ townId, rigId: rig.id });
+    expect(await testDb().bead.count({ where: { rigId: rig.id } })).toBe(0);
+    await expect(caller.rig.get({ townId, rigId: rig.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { authedProcedure, router, townOwnerProcedure, townProcedure, TownIdSchema } from "../trpc";
+import {
+  addMember,
+  createTown,
+  deleteTown,
+  listMembers,
+  listTownsForUser,
+  removeMember,
+  setMemberRole,
+  TOWN_NAME_MAX,
+} from "../../services/towns";
+import { getTownOverview } from "../../services/overview";
+
+const TownNameSchema = z.string().trim().min(1, "Give the town a name.").max(TOWN_NAME_MAX);
+const RoleSchema = z.enum(["owner", "member", "viewer"]);
+
+export const townRouter = router({
+  create: authedProcedure
+    .input(z.strictObject({ name: TownNameSchema }))
+    .mutation(({ ctx, input }) => createTown(ctx.db, ctx.user.id, input)),
+
+  list: authedProcedure.query(({ ctx }) => listTownsForUser(ctx.db, ctx.user.id)),
+
+  get: townProcedure
+    .input(z.strictObject({ townId: TownIdSchema }))
+    .query(({ ctx }) => getTownOverview(ctx.db, ctx.town.id, ctx.role)),
+
+  delete: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema }))
+    .mutation(({ ctx }) => deleteTown(ctx.db, ctx.town.id)),
+
+  members: townProcedure
+    .input(z.strictObject({ townId: TownIdSchema }))
+    .query(({ ctx }) => listMembers(ctx.db, ctx.town.id)),
+
+  addMember: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema, email: z.email("Enter an email address."), role: RoleSchema }))
+    .mutation(({ ctx, input }) => addMember(ctx.db, ctx.town.id, ctx.user.id, input)),
+
+  setMemberRole: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema, userId: z.string().min(1), role: RoleSchema }))
+    .mutation(({ ctx, input }) => setMemberRole(ctx.db, ctx.town.id, ctx.user.id, input)),
+
+  removeMember: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema, userId: z.string().min(1) }))
+    .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.town.id, ctx.user.id, input)),
+});

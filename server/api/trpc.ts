@@ -1,0 +1,85 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import * as Sentry from "@sentry/nextjs";
+import superjson from "superjson";
+import { z } from "zod";
+import { getDb, type Db } from "../db/client";
+import type { PrismaClient } from "../db/generated/client";
+import { getSessionUser, type SessionUser } from "../auth/auth";
+import { toTRPCError } from "./errors";
+
+// tRPC setup: context (db + signed-in user), the error table (STYLE.md #6) and the procedure ladder:
+// public → authed (signed in) → town (member of the town in input.townId; non-members get NOT_FOUND so a
+// town's existence is not revealed) → write (member or owner; viewers read only) → owner.
+
+export type Role = "owner" | "member" | "viewer";
+export type Context = { db: PrismaClient; user: SessionUser | null };
+
+export async function createContext(opts: { headers: Headers }): Promise<Context> {
+  return { db: getDb(), user: await getSessionUser(opts.headers) };
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zodIssues = error.cause instanceof z.ZodError ? error.cause.issues : undefined;
+    return {
+      ...shape,
+      message: zodIssues ? z.prettifyError(error.cause as z.ZodError) : shape.message,
+      data: { ...shape.data, zodIssues, stack: undefined },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Maps domain errors to tRPC codes; anything unexpected is reported to Sentry once and becomes a 500. */
+const errorMapping = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error.cause ?? result.error);
+    if (mapped) throw mapped;
+    if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      Sentry.captureException(result.error.cause ?? result.error, { tags: { procedure: path } });
+    }
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(errorMapping);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+export const TownIdSchema = z.string().min(1).max(64);
+const TownRefSchema = z.object({ townId: TownIdSchema });
+
+export type TownContext = Context & { user: SessionUser; town: { id: string; name: string; ownerUserId: string }; role: Role };
+
+/** Loads the town named by input.townId and the caller's role in it. */
+export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput }) => {
+  const ref = TownRefSchema.safeParse(await getRawInput());
+  if (!ref.success) throw new TRPCError({ code: "BAD_REQUEST", message: "townId is required." });
+  const membership = await ctx.db.townMember.findUnique({
+    where: { townId_userId: { townId: ref.data.townId, userId: ctx.user.id } },
+    select: { role: true, town: { select: { id: true, name: true, ownerUserId: true } } },
+  });
+  if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "Town not found." });
+  return next({ ctx: { ...ctx, town: membership.town, role: membership.role as Role } });
+});
+
+export const townWriteProcedure = townProcedure.use(({ ctx, next }) => {
+  if (ctx.role === "viewer") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Viewers can look but not change anything in this town." });
+  }
+  return next();
+});
+
+export const townOwnerProcedure = townProcedure.use(({ ctx, next }) => {
+  if (ctx.role !== "owner") throw new TRPCError({ code: "FORBIDDEN", message: "Only the town's owners can do this." });
+  return next();
+});
+
+export type { Db };

@@ -1,0 +1,44 @@
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { nextCookies } from "better-auth/next-js";
+import { getDb } from "../db/client";
+import { getEnv } from "../env";
+
+// Email + password sign-in through better-auth: passwords hashed by the library, sessions in our database
+// (tables users/sessions/accounts/verifications). Created lazily so importing never needs a database.
+function createAuth() {
+  const env = getEnv();
+  return betterAuth({
+    appName: "Gastown Control",
+    secret: env.BETTER_AUTH_SECRET,
+    baseURL: env.BETTER_AUTH_URL,
+    database: prismaAdapter(getDb(), { provider: "postgresql" }),
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
+    telemetry: { enabled: false },
+    // Requests come from whichever host the operator serves us on (localhost in dev, 127.0.0.1 in tests).
+    trustedOrigins: (request) => {
+      const origin = request?.headers.get("origin");
+      const host = request?.headers.get("host");
+      return origin && host && new URL(origin).host === host ? [origin] : [];
+    },
+    plugins: [nextCookies()],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+const globalForAuth = globalThis as unknown as { __gastownAuth?: Auth };
+
+export function getAuth(): Auth {
+  globalForAuth.__gastownAuth ??= createAuth();
+  return globalForAuth.__gastownAuth;
+}
+
+export type SessionUser = { id: string; email: string; name: string };
+
+/** The signed-in user for a request's headers, or null. */
+export async function getSessionUser(headers: Headers): Promise<SessionUser | null> {
+  const session = await getAuth().api.getSession({ headers });
+  if (!session) return null;
+  return { id: session.user.id, email: session.user.email, name: session.user.name };
+}

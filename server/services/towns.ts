@@ -1,0 +1,126 @@
+import type { Db } from "../db/client";
+import type { PrismaClient } from "../db/generated/client";
+import { AppError } from "../api/errors";
+import type { Role } from "../api/trpc";
+
+// Towns and their members. A town belongs to its creator (owner); creating one also creates its mayor agent
+// (idle, no hook: SPEC.md §3b) and its settings row.
+
+export const TOWN_NAME_MAX = 64;
+
+export function mayorIdentity(townId: string): string {
+  return `mayor-${townId.slice(0, 8)}`;
+}
+
+export async function createTown(db: PrismaClient, userId: string, input: { name: string }) {
+  return db.$transaction(async (tx) => {
+    const town = await tx.town.create({ data: { name: input.name, ownerUserId: userId } });
+    await tx.townMember.create({ data: { townId: town.id, userId, role: "owner" } });
+    await tx.townSettings.create({ data: { townId: town.id, config: {} } });
+    const mayor = await tx.bead.create({
+      data: { townId: town.id, type: "agent", status: "open", title: "mayor", createdBy: "system", labels: [] },
+    });
+    await tx.agentMetadata.create({
+      data: { beadId: mayor.id, townId: town.id, role: "mayor", identity: mayorIdentity(town.id), status: "idle" },
+    });
+    await tx.auditLog.create({
+      data: { townId: town.id, actorUserId: userId, action: "town.create", targetType: "town", targetId: town.id, detail: { name: input.name } },
+    });
+    return town;
+  });
+}
+
+export async function listTownsForUser(db: Db, userId: string) {
+  const memberships = await db.townMember.findMany({
+    where: { userId },
+    orderBy: { createdAt: "asc" },
+    select: {
+      role: true,
+      town: { select: { id: true, name: true, createdAt: true, lastTickAt: true, nextTickAt: true, hasActiveWork: true } },
+    },
+  });
+  const ids = memberships.map((m) => m.town.id);
+  const [rigCounts, openCounts, poisoned] = await Promise.all([
+    db.rig.groupBy({ by: ["townId"], where: { townId: { in: ids } }, _count: { _all: true } }),
+    db.bead.groupBy({
+      by: ["townId"],
+      where: { townId: { in: ids }, type: { in: ["issue", "merge_request"] }, status: { in: ["open", "in_progress", "in_review"] } },
+      _count: { _all: true },
+    }),
+    db.townEvent.groupBy({
+      by: ["townId"],
+      where: { townId: { in: ids }, poisonedAt: { not: null }, discardedAt: null, processedAt: null },
+      _count: { _all: true },
+    }),
+  ]);
+  const count = (rows: { townId: string; _count: { _all: number } }[], id: string) => rows.find((r) => r.townId === id)?._count._all ?? 0;
+  return memberships.map((m) => ({
+    ...m.town,
+    role: m.role as Role,
+    rigCount: count(rigCounts, m.town.id),
+    activeBeadCount: count(openCounts, m.town.id),
+    poisonedCount: count(poisoned, m.town.id),
+  }));
+}
+
+export async function getTownOrThrow(db: Db, townId: string) {
+  const town = await db.town.findUnique({ where: { id: townId } });
+  if (!town) throw new AppError("not_found", "Town not found.");
+  return town;
+}
+
+/** Pulls the town's next tick to now (SPEC.md §3b: a people-made change or a new event makes the town due). */
+export async function makeTownDue(db: Db, townId: string, now = new Date()) {
+  await db.town.updateMany({ where: { id: townId, nextTickAt: { gt: now } }, data: { nextTickAt: now } });
+}
+
+export async function deleteTown(db: PrismaClient, townId: string) {
+  // Stopping running agents is the runtime's job (agents issue); the rows cascade from the town.
+  await db.town.delete({ where: { id: townId } });
+  return { deleted: true as const };
+}
+
+export async function listMembers(db: Db, townId: string) {
+  const rows = await db.townMember.findMany({
+    where: { townId },
+    orderBy: { createdAt: "asc" },
+    select: { role: true, createdAt: true, user: { select: { id: true, email: true, name: true } } },
+  });
+  return rows.map((r) => ({ userId: r.user.id, email: r.user.email, name: r.user.name, role: r.role as Role, since: r.createdAt }));
+}
+
+export async function addMember(db: PrismaClient, townId: string, actorUserId: string, input: { email: string; role: Role }) {
+  const user = await db.user.findUnique({ where: { email: input.email.toLowerCase() } });
+  if (!user) throw new AppError("not_found", `No account uses ${input.email}. Ask them to sign up first, then add them.`);
+  const existing = await db.townMember.findUnique({ where: { townId_userId: { townId, userId: user.id } } });
+  if (existing) throw new AppError("conflict", `${input.email} is already a ${existing.role} of this town.`);
+  await db.$transaction([
+    db.townMember.create({ data: { townId, userId: user.id, role: input.role } }),
+    db.auditLog.create({
+      data: { townId, actorUserId, action: "member.add", targetType: "user", targetId: user.id, detail: { email: user.email, role: input.role } },
+    }),
+  ]);
+  return listMembers(db, townId);
+}
+
+export async function setMemberRole(db: PrismaClient, townId: string, actorUserId: string, input: { userId: string; role: Role }) {
+  const town = await getTownOrThrow(db, townId);
+  if (input.userId === town.ownerUserId && input.role !== "owner") {
+    throw new AppError("conflict", "The town's creator always stays an owner.");
+  }
+  const res = await db.townMember.updateMany({ where: { townId, userId: input.userId }, data: { role: input.role } });
+  if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
+  await db.auditLog.create({
+    data: { townId, actorUserId, action: "member.role", targetType: "user", targetId: input.userId, detail: { role: input.role } },
+  });
+  return listMembers(db, townId);
+}
+
+export async function removeMember(db: PrismaClient, townId: string, actorUserId: string, input: { userId: string }) {
+  const town = await getTownOrThrow(db, townId);
+  if (input.userId === town.ownerUserId) throw new AppError("conflict", "The town's creator cannot be removed.");
+  const res = await db.townMember.deleteMany({ where: { townId, userId: input.userId } });
+  if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
+  await db.auditLog.create({ data: { townId, actorUserId, action: "member.remove", targetType: "user", targetId: input.userId } });
+  return listMembers(db, townId);
+}
