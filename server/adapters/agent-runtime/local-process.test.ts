@@ -236,12 +236,14 @@ describe("resolveCommandArgv", () => {
     const base = mkdtempSync(join(tmpdir(), "gastown-argv-"));
     writeFileSync(join(base, "agent.mjs"), "");
     try {
-      expect(resolveCommandArgv(["node", "./agent.mjs", "--model=a/b", "anthropic/claude", "plain"], base)).toEqual([
+      expect(resolveCommandArgv(["node", "./agent.mjs", "agent.mjs", "--model=a/b", "anthropic/claude", "plain", "."], base)).toEqual([
         "node",
+        join(base, "agent.mjs"),
         join(base, "agent.mjs"),
         "--model=a/b",
         "anthropic/claude",
         "plain",
+        ".",
       ]);
       expect(resolveCommandArgv(["bin/run-agent"], base)).toEqual([join(base, "bin/run-agent")]);
       expect(resolveCommandArgv(["/usr/local/bin/run-claude"], base)).toEqual(["/usr/local/bin/run-claude"]);

@@ -72,11 +72,21 @@ export interface LocalRuntimeOptions {
  */
 export function resolveCommandArgv(argv: string[], baseDir: string): string[] {
   return argv.map((arg, i) => {
-    if (arg.startsWith("-") || isAbsolute(arg) || !arg.includes("/")) return arg;
+    if (arg === "" || arg.startsWith("-") || isAbsolute(arg)) return arg;
+    // argv[0] with a slash is a path by definition (execvp semantics); without one it is looked up in PATH.
+    if (i === 0) return arg.includes("/") ? resolve(baseDir, arg) : arg;
+    // Later entries only when they name an existing file (a script), so words like `run` or `a/b` stay.
     const candidate = resolve(baseDir, arg);
-    // argv[0] with a slash is a path by definition (execvp semantics); later ones only if they exist.
-    return i === 0 || existsSync(candidate) ? candidate : arg;
+    return isFile(candidate) ? candidate : arg;
   });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Append to a log file, keeping it under `maxBytes` by dropping its oldest part. */
