@@ -205,7 +205,9 @@ export function createLocalRuntime(options: LocalRuntimeOptions): AgentRuntime {
       }
       output.append(`=== ${new Date().toISOString()} start ${spec.role} agent ${agentId}${spec.beadId ? ` on bead ${spec.beadId}` : ""} ===\n`);
 
-      const env = { ...(options.baseEnv ?? {}), ...buildAgentEnv(spec) };
+      // Exactly these variables, nothing inherited (the cast only satisfies Next's ProcessEnv typing,
+      // which declares NODE_ENV as always present).
+      const env = { ...(options.baseEnv ?? {}), ...buildAgentEnv(spec) } as NodeJS.ProcessEnv;
       const [command, ...args] = options.argv;
       let child: ChildProcess;
       try {
