@@ -2,9 +2,6 @@ import { defineConfig } from "vitest/config";
 import { fileURLToPath } from "node:url";
 
 const alias = { "@": fileURLToPath(new URL("./", import.meta.url)) };
-const reporters = process.env.CI
-  ? ["default", ["json", { outputFile: `reports/vitest-${process.env.VITEST_REPORT ?? "all"}.json` }]]
-  : ["default"];
 
 // Two layers (STYLE.md #10): pure unit tests beside the code, and integration tests on a real Postgres
 // (the embedded one when DATABASE_URL is unset; scripts/with-db.mjs provides it). Integration files run
@@ -12,7 +9,6 @@ const reporters = process.env.CI
 export default defineConfig({
   resolve: { alias },
   test: {
-    reporters: reporters as never,
     projects: [
       {
         resolve: { alias },

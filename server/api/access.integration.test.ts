@@ -9,7 +9,7 @@ import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factori
 const NOT_TOWN_SCOPED = new Set(["health", "town.create", "town.list"]);
 
 type ProcDef = { _def: { type: "query" | "mutation" | "subscription" } };
-const procedures = Object.entries(appRouter._def.procedures as Record<string, ProcDef>)
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, ProcDef>)
   .filter(([path]) => !NOT_TOWN_SCOPED.has(path))
   .map(([path, p]) => ({ path, type: p._def.type }));
 

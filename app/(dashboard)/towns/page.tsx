@@ -1,0 +1,7 @@
+import { TownsView } from "@/components/town/towns-view";
+
+export const metadata = { title: "Towns" };
+
+export default function TownsPage() {
+  return <TownsView />;
+}
