@@ -15,7 +15,7 @@ export const EventPayloadSchemas = {
   agent_done: z.object({ branch: z.string(), pr_url: OptionalText, summary: OptionalText }),
   /** Anything but `completed` counts as `failed` (DOMAIN.md §3). */
   agent_completed: z.object({
-    status: z.unknown().transform((s): "completed" | "failed" => (s === "completed" ? "completed" : "failed")),
+    status: z.unknown().optional().transform((s): "completed" | "failed" => (s === "completed" ? "completed" : "failed")),
     reason: OptionalText,
   }),
   pr_status_changed: z.object({ pr_url: z.string(), pr_state: z.string() }),
