@@ -4,15 +4,30 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 
 const dataDir = process.argv[2] ?? "./.data/pglite";
 const port = Number(process.argv[3] ?? 55432);
 const maxConnections = Number(process.argv[4] ?? 10);
 const t0 = Date.now();
+// Fail fast (before PGlite spends seconds booting) when the port is taken.
+await new Promise((resolve) => {
+  const probe = createServer();
+  probe.once("error", (err) => {
+    console.error(`cannot listen on 127.0.0.1:${port}: ${err.code === "EADDRINUSE" ? "EADDRINUSE (port in use)" : err.message}`);
+    process.exit(1);
+  });
+  probe.listen(port, "127.0.0.1", () => probe.close(resolve));
+});
 if (dataDir !== "memory") mkdirSync(dataDir, { recursive: true });
 const db = await PGlite.create(dataDir === "memory" ? undefined : dataDir);
 const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections });
-await server.start();
+try {
+  await server.start();
+} catch (err) {
+  console.error(`cannot start the embedded Postgres on 127.0.0.1:${port}: ${err.code ?? ""} ${err.message}`);
+  process.exit(1);
+}
 console.log(`pglite listening on 127.0.0.1:${port} (data: ${dataDir}, maxConnections: ${maxConnections}) in ${Date.now() - t0} ms`);
 let stopping = false;
 const stop = async () => {

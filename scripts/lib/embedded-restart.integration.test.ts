@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM helper shared with the npm scripts
+import { freePort, migrate, startEmbeddedPostgres } from "./db.mjs";
+
+// "Restarting the app keeps the embedded data": the embedded Postgres is started on a data folder,
+// migrated, written to, stopped, started again on the same folder, and the data is still there.
+describe("embedded Postgres", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gt-pglite-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps its data across a restart, and migrations are not re-applied", async () => {
+    const port = await freePort();
+    let server = await startEmbeddedPostgres({ dataDir: dir, port });
+    migrate(server.url);
+    let client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    await client.query(`INSERT INTO users (id, name, email, updated_at) VALUES ('u1', 'Kept', 'kept@example.test', now())`);
+    await client.end();
+    await server.stop();
+
+    server = await startEmbeddedPostgres({ dataDir: dir, port });
+    migrate(server.url); // a second deploy on the same data is a no-op, not an error
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    const { rows } = await client.query(`SELECT email FROM users WHERE id = 'u1'`);
+    const migrations = await client.query(`SELECT count(*)::int AS n FROM _prisma_migrations`);
+    await client.end();
+    await server.stop();
+    expect(rows).toEqual([{ email: "kept@example.test" }]);
+    expect(migrations.rows[0].n).toBeGreaterThanOrEqual(1);
+  });
+
+  it("says clearly when its port is taken", async () => {
+    const port = await freePort();
+    const first = await startEmbeddedPostgres({ dataDir: "memory", port });
+    try {
+      await expect(startEmbeddedPostgres({ dataDir: "memory", port })).rejects.toThrow(/in use|before listening/);
+    } finally {
+      await first.stop();
+    }
+  });
+});
