@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM helper shared with the npm scripts
 import { freePort, migrate, startEmbeddedPostgres } from "./db.mjs";
 
 // "Restarting the app keeps the embedded data": the embedded Postgres is started on a data folder,
