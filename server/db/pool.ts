@@ -1,0 +1,40 @@
+import pg from "pg";
+import { getEnv } from "../env";
+
+// A raw pg pool for the tick's hot paths (drain, world load, state phase): SPEC.md §3b allows raw SQL there,
+// and savepoints per event need a client we hold for the whole transaction. Everything else uses Prisma.
+
+/** The one query method the tick needs; a pg Pool, a PoolClient or a test double all satisfy it. */
+export interface SqlClient {
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+const globalForPool = globalThis as unknown as { __gastownPool?: pg.Pool };
+
+export function getPool(): pg.Pool {
+  if (!globalForPool.__gastownPool) {
+    const env = getEnv();
+    if (!env.DATABASE_URL) throw new Error("DATABASE_URL is not set (start the app with `npm run dev`, or set it).");
+    const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.DATABASE_POOL_MAX });
+    // An idle client that errors (server restart) must not crash the process; the next checkout reconnects.
+    pool.on("error", () => {});
+    globalForPool.__gastownPool = pool;
+  }
+  return globalForPool.__gastownPool;
+}
+
+/** Runs `fn` in a transaction on one pooled client: COMMIT on success, ROLLBACK on any throw. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,198 @@
+/** SPEC.md §2: the third failing apply poisons an event. */
+export const MAX_EVENT_RETRIES = 3;
+import type { Action } from "../domain/actions";
+import { isDomainError } from "../domain/errors";
+import { parseTownEvent, type TownEvent } from "../domain/events";
+import { notifyMayor } from "../domain/operations";
+import type { TownRepo } from "../domain/repo";
+import type { TownEventRow } from "../domain/types";
+import { PgTownRepo } from "./pg-repo";
+import type { TickTx } from "./tx";
+
+// Phase 0 — drain the town's event queue in `seq` order (SPEC.md §2, §3b):
+// - a batch of events is applied in one transaction (one commit per batch, not per event);
+// - when any event of the batch throws, the batch is rolled back and re-applied one event per savepoint, so
+//   a failing event costs its own retry and nobody else's;
+// - a failure increments retry_count atomically and records last_error; at MAX_EVENT_RETRIES (3) — or at
+//   once for entity_not_found / invalid_payload, which can never succeed — the event is poisoned: kept, with
+//   poisoned_at / poison_reason / last_error, processed_at left NULL, skipped by later drains, and reported
+//   (mail + notification to the mayor here, Sentry by the caller after commit).
+// Returned actions are the event-emitted ones (e.g. stop_agent for a cancelled bead), in event order.
+
+export type ApplyEventFn = (repo: TownRepo, event: TownEvent, now: Date) => Promise<Action[]>;
+
+export type PoisonReason = "entity_not_found" | "invalid_payload" | "max_retries";
+
+export interface PoisonedEvent {
+  eventId: string;
+  eventType: string;
+  reason: PoisonReason;
+  error: string;
+  cause: unknown;
+}
+
+export interface DrainResult {
+  drained: number;
+  poisoned: PoisonedEvent[];
+  failed: number;
+  actions: Action[];
+  /** actions with the event that emitted them, for the tick record */
+  emittedBy: Map<Action, string>;
+}
+
+export interface DrainOptions {
+  apply: ApplyEventFn;
+  batchSize?: number;
+  /** cap per tick so one huge backlog does not hold the lease for minutes; the rest drains next tick */
+  maxEvents?: number;
+}
+
+type Row = TownEventRow & { seq: bigint | number; retryCount: number };
+
+const SELECT_PENDING = `
+  SELECT event_id, seq, event_type, agent_id, bead_id, payload, created_at, retry_count
+    FROM town_events
+   WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL AND seq > $2
+   ORDER BY seq
+   LIMIT $3`;
+
+function toRow(r: Record<string, unknown>): Row {
+  return {
+    id: r.event_id as string,
+    seq: r.seq as string as unknown as bigint,
+    eventType: r.event_type as string,
+    agentId: (r.agent_id as string | null) ?? null,
+    beadId: (r.bead_id as string | null) ?? null,
+    payload: r.payload,
+    createdAt: r.created_at as Date,
+    retryCount: r.retry_count as number,
+  };
+}
+
+function errorText(err: unknown): string {
+  const msg = err instanceof Error ? `${err.name === "DomainError" ? "" : `${err.name}: `}${err.message}` : String(err);
+  return msg.slice(0, 2000);
+}
+
+/** Classifies a failed apply: poison at once, or count a retry. */
+export function immediatePoisonReason(err: unknown): PoisonReason | null {
+  if (isDomainError(err) && (err.code === "entity_not_found" || err.code === "invalid_payload")) return err.code;
+  return null;
+}
+
+class NeedsSlowPath extends Error {}
+
+export async function drainEvents(tx: TickTx, townId: string, now: Date, options: DrainOptions): Promise<DrainResult> {
+  const batchSize = options.batchSize ?? 500;
+  const maxEvents = options.maxEvents ?? 10_000;
+  const repo = new PgTownRepo(tx.client, townId);
+  const result: DrainResult = { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
+  let afterSeq = "0";
+  let seen = 0;
+
+  while (seen < maxEvents) {
+    const { rows } = await tx.client.query(SELECT_PENDING, [townId, afterSeq, Math.min(batchSize, maxEvents - seen)]);
+    if (rows.length === 0) break;
+    const batch = rows.map(toRow);
+    seen += batch.length;
+    afterSeq = String(batch[batch.length - 1].seq);
+
+    // Fast path: the whole batch in one transaction.
+    try {
+      const applied = await tx.run(async () => {
+        const out: { row: Row; actions: Action[] }[] = [];
+        for (const row of batch) {
+          if (row.retryCount >= MAX_EVENT_RETRIES) throw new NeedsSlowPath();
+          out.push({ row, actions: await options.apply(repo, parseTownEvent(row), now) });
+        }
+        await markProcessed(tx, batch.map((r) => r.id), now);
+        return out;
+      });
+      for (const { row, actions } of applied) collect(result, row, actions);
+      result.drained += applied.length;
+      continue;
+    } catch {
+      // fall through to one event per savepoint
+    }
+
+    await tx.run(async () => {
+      const processed: string[] = [];
+      for (const row of batch) {
+        if (row.retryCount >= MAX_EVENT_RETRIES) {
+          // Already at the limit (e.g. counted by an earlier crashed tick): poison without another try.
+          await poison(tx, repo, row, "max_retries", row.retryCount, "retry limit reached", null, now, result);
+          continue;
+        }
+        await tx.begin();
+        try {
+          const actions = await options.apply(repo, parseTownEvent(row), now);
+          await tx.commit();
+          processed.push(row.id);
+          collect(result, row, actions);
+        } catch (err) {
+          await tx.rollback();
+          const immediate = immediatePoisonReason(err);
+          if (immediate) {
+            await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
+            continue;
+          }
+          const { rows: counted } = await tx.client.query(
+            `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
+            [row.id, errorText(err)],
+          );
+          const retries = counted[0].retry_count as number;
+          if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
+          else result.failed += 1;
+        }
+      }
+      await markProcessed(tx, processed, now);
+      result.drained += processed.length;
+    });
+  }
+  return result;
+}
+
+function collect(result: DrainResult, row: Row, actions: Action[]) {
+  for (const a of actions) {
+    result.actions.push(a);
+    result.emittedBy.set(a, row.id);
+  }
+}
+
+async function markProcessed(tx: TickTx, ids: string[], now: Date) {
+  if (ids.length === 0) return;
+  await tx.client.query(`UPDATE town_events SET processed_at = $2 WHERE event_id = ANY($1::text[])`, [ids, now]);
+}
+
+async function poison(
+  tx: TickTx,
+  repo: TownRepo,
+  row: Row,
+  reason: PoisonReason,
+  retries: number,
+  error: string,
+  cause: unknown,
+  now: Date,
+  result: DrainResult,
+) {
+  await tx.client.query(
+    `UPDATE town_events SET poisoned_at = $2, poison_reason = $3, last_error = $4, retry_count = $5 WHERE event_id = $1`,
+    [row.id, now, reason, error, retries],
+  );
+  // Mail to the mayor and a notification people see on the overview (SPEC.md §2). In its own savepoint:
+  // a town without a mayor must not turn a poisoning into a failed drain.
+  await tx.begin();
+  try {
+    await notifyMayor(
+      repo,
+      `Event ${row.eventType} (${row.id}) was poisoned (${reason}): ${error}. It is kept in the poison inbox; requeue, edit or discard it there.`,
+      "poisoned_event",
+      now,
+      row.beadId,
+    );
+    await tx.commit();
+  } catch {
+    await tx.rollback();
+  }
+  result.poisoned.push({ eventId: row.id, eventType: row.eventType, reason, error, cause });
+}
