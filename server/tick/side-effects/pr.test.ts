@@ -378,6 +378,24 @@ describe("runPollPr: auto-merge grace timer", () => {
     expect(events[2].payload).toMatchObject({ ready_since: null });
   });
 
+  it("unchecked runs alone keep a PR from going green, whatever allChecksPass says (pagination guard)", async () => {
+    const { prUrl } = greenPr();
+    const inconsistent: GitHub = {
+      ...github,
+      checkPrFeedback: async () => ({
+        hasUnresolvedComments: false,
+        hasFailingChecks: false,
+        hasUncheckedRuns: true,
+        allChecksPass: true,
+        threadsTruncated: false,
+      }),
+    };
+    const events = await poll(prUrl, { settings: mergeOnly, autoMergeReadySince: minutesAgo(600) }, inconsistent);
+    expect(types(events)).toEqual(["poll_nonnull_result", "poll_auto_merge_update"]);
+    expect(types(await merge(prUrl, {}, inconsistent))).toEqual(["auto_merge_cleared"]);
+    expect(fake.callsTo("pulls.merge")).toHaveLength(0);
+  });
+
   it("feedback null (port answers nothing) → no auto-merge, timer left alone", async () => {
     const { prUrl } = greenPr();
     const noFeedback: GitHub = { ...github, checkPrFeedback: async () => null };
