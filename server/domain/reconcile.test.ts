@@ -1,26 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ActionSchema, type Action } from "./actions";
 import { reconcile, reconcileDetailed } from "./reconcile";
-import { actionMoves } from "./rules/context";
-import { ago, agent, agoSeconds, bead, byRule, makeWorld, mr, NOW } from "./testing";
-import { indexWorld } from "./world";
-import type { World } from "./types";
-
-/** Every bead/agent moved by the actions ends in one state. */
-export function conflictingMoves(world: World, actions: Action[]): string[] {
-  const index = indexWorld(world);
-  const seen = new Map<string, string>();
-  const conflicts: string[] = [];
-  for (const action of actions) {
-    for (const move of actionMoves(action, index)) {
-      const key = `${move.kind}:${move.id}`;
-      const prev = seen.get(key);
-      if (prev !== undefined && prev !== move.to) conflicts.push(`${key}: ${prev} vs ${move.to} (${action.rule})`);
-      seen.set(key, move.to);
-    }
-  }
-  return conflicts;
-}
+import { ago, agent, agoSeconds, bead, byRule, conflictingMoves, makeWorld, mr, NOW } from "./testing";
 
 describe("reconcile", () => {
   it("is pure: same world and time give the same actions, and the world is not mutated", () => {

@@ -1,3 +1,6 @@
+import type { Action } from "./actions";
+import { actionMoves } from "./rules/context";
+import { indexWorld } from "./world";
 import { TownConfigSchema, effectiveSettings, type RigOverrideConfig, type TownConfig } from "./settings";
 import type {
   Agent,
@@ -261,3 +264,20 @@ export function makeWorld(parts: WorldParts = {}): World {
 export function byRule<T extends { rule: string }>(actions: T[], rule: string): T[] {
   return actions.filter((a) => a.rule === rule);
 }
+
+/** For assertions: the entities the actions move to two different states (should be none). */
+export function conflictingMoves(world: World, actions: Action[]): string[] {
+  const index = indexWorld(world);
+  const seen = new Map<string, string>();
+  const conflicts: string[] = [];
+  for (const action of actions) {
+    for (const move of actionMoves(action, index)) {
+      const key = `${move.kind}:${move.id}`;
+      const prev = seen.get(key);
+      if (prev !== undefined && prev !== move.to) conflicts.push(`${key}: ${prev} vs ${move.to} (${action.rule})`);
+      seen.set(key, move.to);
+    }
+  }
+  return conflicts;
+}
+
