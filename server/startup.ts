@@ -1,8 +1,11 @@
-// Background services started once per server process (from instrumentation.ts). The in-process ticker
-// lands with the tick pipeline; for now this only validates the environment early so a misconfiguration
-// fails at boot with a clear message instead of on the first request.
+// Background services started once per server process (from instrumentation.ts): validate the environment
+// early (a misconfiguration fails at boot with a clear message) and start the in-process ticker.
 import { getEnv } from "./env";
 
 export async function startBackgroundServices() {
-  getEnv();
+  const env = getEnv();
+  if (env.GASTOWN_LOCAL_TICKER !== "0" && env.DATABASE_URL) {
+    const { startTicker } = await import("./tick/ticker");
+    startTicker();
+  }
 }

@@ -1,0 +1,497 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { actionTarget, hasSideEffect, type Action } from "../domain/actions";
+import { checkInvariants, type Violation } from "../domain/invariants";
+import { reconcileDetailed } from "../domain/reconcile";
+import { applyStateAction, type DispatchResolution } from "../domain/state-actions";
+import type { TownConfig } from "../domain/settings";
+import type { World } from "../domain/types";
+import type { AgentRuntime, AgentStartSpec } from "../adapters/agent-runtime/types";
+import type { GitHub } from "../adapters/github/types";
+import type { SqlClient } from "../db/pool";
+import { drainEvents, type ApplyEventFn, type PoisonedEvent } from "./drain";
+import { enqueueEvents, type EventToEnqueue } from "./enqueue";
+import { loadWorld } from "./load-world";
+import { PgTownRepo } from "./pg-repo";
+import { branchFor, buildPrompt } from "./prompt";
+import { buildSideEffect, type SideEffectJob } from "./side-effects";
+import { TickTx } from "./tx";
+
+// One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
+//   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
+//   each) → commit → side effects (concurrent, isolated, writing only events) → invariants → record →
+//   housekeeping → next due time, lease released.
+// `now` is a parameter: nothing below reads the clock for a decision. A dry run does drain + reconcile +
+// apply inside one transaction that is always rolled back and never runs a side effect.
+
+export interface TickDeps {
+  pool: pg.Pool;
+  github: GitHub;
+  /** The town's runtime by the name its owner picked (null = the operator's default). May throw. */
+  runtimeFor(name: string | null | undefined): AgentRuntime;
+  resolveGitHubToken(townToken: string | null | undefined): string | null;
+  mintToken(client: SqlClient, claims: { townId: string; agentId: string; role: string }, now: Date): Promise<string>;
+  applyEvent: ApplyEventFn;
+  /** Base URL agents call back (GASTOWN_API_URL). */
+  apiUrl: string;
+  /** Error reporting (Sentry in the app); tests pass a recorder. */
+  captureException(err: unknown, tags: Record<string, string>): void;
+  /** Distinguishes lease holders across instances. */
+  instanceId: string;
+}
+
+export interface TickOptions {
+  now: Date;
+  dryRun?: boolean;
+  leaseMs?: number;
+  /** Events drained per tick at most; the rest next tick. */
+  maxEvents?: number;
+}
+
+export interface RecordedAction {
+  type: Action["type"];
+  rule: string;
+  reason: string;
+  target: { kind: string; id: string | null };
+  /** the event that emitted it (event actions run first) */
+  eventId?: string;
+  state: "applied" | "skipped" | "failed" | "no_state_part";
+  note?: string;
+}
+
+export interface SideEffectOutcome {
+  type: Action["type"];
+  target: string | null;
+  ok: boolean;
+  detail?: string;
+}
+
+/** SPEC.md §4.2 — what the cron route returns per town. */
+export interface TickSummary {
+  townId: string;
+  eventsDrained: number;
+  eventsPoisoned: number;
+  actionsEmitted: number;
+  actionsByType: Record<string, number>;
+  sideEffectsAttempted: number;
+  sideEffectsSucceeded: number;
+  sideEffectsFailed: number;
+  invariantViolations: number;
+  wallClockMs: number;
+  pendingEventCount: number;
+}
+
+export interface TickReport extends TickSummary {
+  actions: RecordedAction[];
+  sideEffectOutcomes: SideEffectOutcome[];
+  violations: Violation[];
+  poisoned: Omit<PoisonedEvent, "cause">[];
+  breakerOpen: boolean;
+  dryRun: boolean;
+}
+
+export const ACTIVE_INTERVAL_MS = 5_000;
+export const IDLE_INTERVAL_MS = 60_000;
+const DEFAULT_LEASE_MS = 60_000;
+const PRUNE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Claims the town's tick lease; false when another caller holds an unexpired one. */
+export async function claimLease(client: SqlClient, townId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `UPDATE towns SET tick_lease_owner = $2, tick_lease_until = $3 WHERE id = $1 AND tick_lease_until < $4`,
+    [townId, owner, new Date(now.getTime() + leaseMs), now],
+  );
+  return rowCount === 1;
+}
+
+export async function runTick(deps: TickDeps, townId: string, options: TickOptions): Promise<TickReport | null> {
+  if (options.dryRun) return dryRunTick(deps, townId, options);
+  const started = performance.now();
+  const now = options.now;
+  const owner = `${deps.instanceId}:${randomUUID()}`;
+  if (!(await claimLease(deps.pool, townId, owner, now, options.leaseMs ?? DEFAULT_LEASE_MS))) return null;
+
+  let nextDue = new Date(now.getTime() + ACTIVE_INTERVAL_MS);
+  try {
+    const townConfig = await loadTownConfigRow(deps.pool, townId);
+    const runtime = safeRuntime(deps, townConfig);
+    await observe(deps, runtime, townId, now);
+
+    const client = await deps.pool.connect();
+    let drain: Awaited<ReturnType<typeof drainEvents>>;
+    let state: StateResult;
+    try {
+      const tx = new TickTx(client, false);
+      drain = await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
+      state = await tx.run(() => statePhase(deps, client, townId, townConfig, now, drain.actions, drain.emittedBy));
+    } finally {
+      client.release();
+    }
+    for (const p of drain.poisoned) {
+      deps.captureException(p.cause ?? new Error(p.error), { town_id: townId, event_id: p.eventId, event_type: p.eventType, poison_reason: p.reason });
+    }
+
+    const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now);
+    const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
+    const violations = checkInvariants(somethingHappened ? await loadWorld(deps.pool, townId, now) : state.world);
+
+    const { pending, active } = await townActivity(deps.pool, townId);
+    nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
+    const report = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
+    if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
+    await housekeeping(deps, townId, now);
+    await deps.pool.query(
+      `UPDATE towns SET last_tick_at = $2, next_tick_at = LEAST($3, CASE WHEN next_tick_at > $2 THEN next_tick_at ELSE $3 END),
+              has_active_work = $4, last_metrics = $5::jsonb, breaker_open = $6
+        WHERE id = $1`,
+      [townId, now, nextDue, active, JSON.stringify(summaryOf(report)), state.breakerOpen],
+    );
+    return report;
+  } finally {
+    // Release the lease (only ours); a crashed tick's lease simply expires.
+    await deps.pool
+      .query(`UPDATE towns SET tick_lease_owner = NULL, tick_lease_until = 'epoch' WHERE id = $1 AND tick_lease_owner = $2`, [townId, owner])
+      .catch(() => {});
+  }
+}
+
+/** "What will the next tick do?" — drain + reconcile + apply in a transaction that is always rolled back. */
+async function dryRunTick(deps: TickDeps, townId: string, options: TickOptions): Promise<TickReport> {
+  const started = performance.now();
+  const client = await deps.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const tx = new TickTx(client, true);
+    const townConfig = await loadTownConfigRow(client, townId);
+    const drain = await drainEvents(tx, townId, options.now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
+    const state = await tx.run(() => statePhase({ ...deps, mintToken: async () => "dry-run" }, client, townId, townConfig, options.now, drain.actions, drain.emittedBy));
+    const violations = checkInvariants(await loadWorld(client, townId, options.now));
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM town_events WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL`,
+      [townId],
+    );
+    return buildReport(townId, drain, state, [], violations, Number(rows[0].n), started, true);
+  } finally {
+    await client.query("ROLLBACK").catch(() => {});
+    client.release();
+  }
+}
+
+interface StateResult {
+  world: World;
+  recorded: RecordedAction[];
+  jobs: SideEffectJob[];
+  breakerOpen: boolean;
+}
+
+async function statePhase(
+  deps: TickDeps,
+  client: pg.PoolClient,
+  townId: string,
+  townConfig: TownConfig,
+  now: Date,
+  eventActions: Action[],
+  emittedBy: Map<Action, string>,
+): Promise<StateResult> {
+  const tx = new TickTx(client, true);
+  const world = await loadWorld(client, townId, now);
+  const { actions: reconciled, breaker } = reconcileDetailed(world, now, { precedingActions: eventActions });
+  const all = [...eventActions, ...reconciled];
+  const repo = new PgTownRepo(client, townId);
+  const recorded: RecordedAction[] = [];
+  const jobs: SideEffectJob[] = [];
+
+  for (const action of all) {
+    const rec: RecordedAction = {
+      type: action.type,
+      rule: action.rule,
+      reason: action.reason,
+      target: actionTarget(action),
+      ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
+      state: "applied",
+    };
+    recorded.push(rec);
+    await tx.begin();
+    try {
+      const result = await applyStateAction(repo, action, now);
+      let dispatch: { resolution: DispatchResolution; spec: AgentStartSpec } | undefined;
+      if (result.status === "applied" && result.dispatch) {
+        dispatch = { resolution: result.dispatch, spec: await dispatchSpec(deps, client, repo, townId, townConfig, result.dispatch, now) };
+      }
+      await tx.commit();
+      rec.state = result.status === "skipped" ? "skipped" : result.status === "no_state_part" ? "no_state_part" : "applied";
+      if (result.status === "skipped") rec.note = result.reason;
+      // A split action whose state part was skipped (from-guard) must not run its side effect.
+      if (hasSideEffect(action.type) && result.status !== "skipped") {
+        const job = buildSideEffect(action, { world, townConfig, deps, dispatch: dispatch?.spec });
+        if (job) jobs.push(job);
+      }
+    } catch (err) {
+      await tx.rollback();
+      rec.state = "failed";
+      rec.note = err instanceof Error ? err.message : String(err);
+      deps.captureException(err, { town_id: townId, action_type: action.type, rule: action.rule });
+    }
+  }
+  await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breaker.open]);
+  return { world, recorded, jobs, breakerOpen: breaker.open };
+}
+
+/** Builds the runtime start request for a dispatch whose state part was just applied (token minted here). */
+async function dispatchSpec(
+  deps: TickDeps,
+  client: pg.PoolClient,
+  repo: PgTownRepo,
+  townId: string,
+  townConfig: TownConfig,
+  d: DispatchResolution,
+  now: Date,
+): Promise<AgentStartSpec> {
+  const [bead, agent, rig] = await Promise.all([repo.getBead(d.beadId), repo.getAgent(d.agentId), d.rigId ? repo.getRig(d.rigId) : null]);
+  const agentToken = await deps.mintToken(client, { townId, agentId: d.agentId, role: d.role }, now);
+  const review = bead?.type === "merge_request" ? await repo.getReview(bead.id) : null;
+  const convoyId = (bead?.metadata?.convoy_id as string | undefined) ?? null;
+  const convoy = convoyId ? await repo.getConvoy(convoyId) : null;
+  const settings = rig?.settings;
+  const defaultBranch = rig?.defaultBranch ?? "main";
+  const mergeStrategy = settings?.mergeStrategy ?? "direct";
+  const convoyBranch = convoy && convoy.mergeMode !== "review-and-merge" ? convoy.featureBranch : null;
+  const branch = review ? review.branch : bead ? branchFor(bead, convoyBranch) : null;
+  const targetBranch = review ? review.targetBranch : (convoyBranch ?? defaultBranch);
+  const custom = townConfig.custom_instructions?.[d.role as "polecat" | "refinery" | "mayor"];
+  return {
+    agentId: d.agentId,
+    role: d.role,
+    townId,
+    rigId: d.rigId,
+    beadId: d.beadId,
+    branch,
+    targetBranch,
+    prUrl: review?.prUrl ?? null,
+    gitUrl: rig?.gitUrl ?? null,
+    prompt: buildPrompt({
+      role: d.role,
+      bead: bead ?? { title: "(missing bead)", body: null, labels: [] },
+      branch,
+      targetBranch,
+      prUrl: review?.prUrl ?? null,
+      mergeStrategy,
+      checkpoint: agent?.checkpoint ?? null,
+      customInstructions: custom,
+    }),
+    apiUrl: deps.apiUrl,
+    agentToken,
+    gitToken: deps.resolveGitHubToken(townConfig.git_auth?.github_token),
+    townEnv: townConfig.env_vars ?? {},
+  };
+}
+
+async function runSideEffects(deps: TickDeps, townId: string, jobs: SideEffectJob[], runtime: AgentRuntime | null, now: Date): Promise<SideEffectOutcome[]> {
+  const settled = await Promise.all(
+    jobs.map(async (job): Promise<SideEffectOutcome> => {
+      try {
+        const { events, ok, detail } = await job.run({ runtime, now });
+        if (events.length) await enqueueEvents(deps.pool, townId, events, now);
+        return { type: job.type, target: job.target, ok, ...(detail ? { detail } : {}) };
+      } catch (err) {
+        deps.captureException(err, { town_id: townId, action_type: job.type });
+        const fallback = job.onThrow?.(err) ?? [];
+        if (fallback.length) await enqueueEvents(deps.pool, townId, fallback, now).catch(() => {});
+        return { type: job.type, target: job.target, ok: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  return settled;
+}
+
+async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: string, now: Date) {
+  if (!runtime) return;
+  const { rows } = await deps.pool.query(`SELECT bead_id FROM agent_metadata WHERE town_id = $1 AND status IN ('working', 'stalled')`, [townId]);
+  if (rows.length === 0) return;
+  let statuses: Map<string, { status: string; exitCode?: number | null }>;
+  try {
+    statuses = await runtime.status(rows.map((r) => r.bead_id as string));
+  } catch {
+    return; // an unreachable runtime is not evidence that agents died
+  }
+  const events: EventToEnqueue[] = [];
+  for (const [agentId, s] of statuses) {
+    if (s.status === "running") continue;
+    events.push({
+      eventType: "container_status",
+      agentId,
+      payload: { status: s.status, ...(s.exitCode != null ? { exit_reason: `exit code ${s.exitCode}` } : {}) },
+    });
+  }
+  if (events.length === 0) return;
+  // Same-status observations are not queued twice while one is still pending.
+  const { rows: pending } = await deps.pool.query(
+    `SELECT agent_id, payload->>'status' AS status FROM town_events
+      WHERE town_id = $1 AND event_type = 'container_status' AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL`,
+    [townId],
+  );
+  const seen = new Set(pending.map((p) => `${p.agent_id}:${p.status}`));
+  await enqueueEvents(deps.pool, townId, events.filter((e) => !seen.has(`${e.agentId}:${e.payload.status}`)), now);
+}
+
+function safeRuntime(deps: TickDeps, townConfig: TownConfig): AgentRuntime | null {
+  try {
+    return deps.runtimeFor(townConfig.agent_runtime ?? null);
+  } catch {
+    return null;
+  }
+}
+
+async function loadTownConfigRow(client: SqlClient, townId: string): Promise<TownConfig> {
+  const { rows } = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
+  return (rows[0]?.config ?? {}) as TownConfig;
+}
+
+async function townActivity(client: SqlClient, townId: string): Promise<{ pending: number; active: boolean }> {
+  const { rows } = await client.query(
+    `SELECT
+       (SELECT count(*)::int FROM town_events WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending,
+       EXISTS (SELECT 1 FROM agent_metadata WHERE town_id = $1
+                 AND (status IN ('working', 'stalled') OR (status = 'idle' AND current_hook_bead_id IS NOT NULL))) OR
+       EXISTS (SELECT 1 FROM beads WHERE town_id = $1 AND type = 'merge_request' AND status IN ('open', 'in_progress')) OR
+       EXISTS (SELECT 1 FROM beads WHERE town_id = $1 AND type = 'issue' AND status = 'open' AND rig_id IS NOT NULL
+                 AND assignee_agent_bead_id IS NULL) AS active`,
+    [townId],
+  );
+  return { pending: Number(rows[0].pending), active: Boolean(rows[0].active) };
+}
+
+function buildReport(
+  townId: string,
+  drain: Awaited<ReturnType<typeof drainEvents>>,
+  state: StateResult,
+  outcomes: SideEffectOutcome[],
+  violations: Violation[],
+  pending: number,
+  started: number,
+  dryRun: boolean,
+): TickReport {
+  const actionsByType: Record<string, number> = {};
+  for (const a of state.recorded) actionsByType[a.type] = (actionsByType[a.type] ?? 0) + 1;
+  return {
+    townId,
+    eventsDrained: drain.drained,
+    eventsPoisoned: drain.poisoned.length,
+    actionsEmitted: state.recorded.length,
+    actionsByType,
+    sideEffectsAttempted: outcomes.length,
+    sideEffectsSucceeded: outcomes.filter((o) => o.ok).length,
+    sideEffectsFailed: outcomes.filter((o) => !o.ok).length,
+    invariantViolations: violations.length,
+    wallClockMs: Math.round(performance.now() - started),
+    pendingEventCount: pending,
+    actions: state.recorded,
+    sideEffectOutcomes: outcomes,
+    violations,
+    poisoned: drain.poisoned.map(({ cause: _c, ...p }) => p),
+    breakerOpen: state.breakerOpen,
+    dryRun,
+  };
+}
+
+export function summaryOf(r: TickReport): TickSummary {
+  return {
+    townId: r.townId,
+    eventsDrained: r.eventsDrained,
+    eventsPoisoned: r.eventsPoisoned,
+    actionsEmitted: r.actionsEmitted,
+    actionsByType: r.actionsByType,
+    sideEffectsAttempted: r.sideEffectsAttempted,
+    sideEffectsSucceeded: r.sideEffectsSucceeded,
+    sideEffectsFailed: r.sideEffectsFailed,
+    invariantViolations: r.invariantViolations,
+    wallClockMs: r.wallClockMs,
+    pendingEventCount: r.pendingEventCount,
+  };
+}
+
+async function recordTick(client: SqlClient, r: TickReport, now: Date) {
+  await client.query(
+    `INSERT INTO ticks (town_id, started_at, finished_at, wall_clock_ms, events_drained, events_poisoned, actions_emitted, actions_by_type,
+                        actions, side_effects_attempted, side_effects_succeeded, side_effects_failed, side_effect_outcomes,
+                        invariant_violations, violations, pending_event_count, breaker_open)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16, $17)`,
+    [
+      r.townId,
+      now,
+      new Date(now.getTime() + r.wallClockMs),
+      r.wallClockMs,
+      r.eventsDrained,
+      r.eventsPoisoned,
+      r.actionsEmitted,
+      JSON.stringify(r.actionsByType),
+      JSON.stringify(r.actions),
+      r.sideEffectsAttempted,
+      r.sideEffectsSucceeded,
+      r.sideEffectsFailed,
+      JSON.stringify(r.sideEffectOutcomes),
+      r.invariantViolations,
+      JSON.stringify(r.violations),
+      r.pendingEventCount,
+      r.breakerOpen,
+    ],
+  );
+}
+
+/** Phase 3: each step isolated; a failure is reported, never fatal. */
+async function housekeeping(deps: TickDeps, townId: string, now: Date) {
+  const cutoff = new Date(now.getTime() - PRUNE_AFTER_MS);
+  const steps: [string, () => Promise<unknown>][] = [
+    // Processed events and tick rows are pruned after 7 days; poisoned and discarded events never are.
+    ["prune_events", () => deps.pool.query(`DELETE FROM town_events WHERE town_id = $1 AND processed_at < $2 AND poisoned_at IS NULL AND discarded_at IS NULL`, [townId, cutoff])],
+    ["prune_ticks", () => deps.pool.query(`DELETE FROM ticks WHERE town_id = $1 AND started_at < $2`, [townId, cutoff])],
+    ["expire_nudges", () => deps.pool.query(`UPDATE agent_nudges SET delivered_at = $2 WHERE town_id = $1 AND delivered_at IS NULL AND expires_at < $2`, [townId, now])],
+    ["re_escalate", () => reEscalate(deps.pool, townId, now)],
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      deps.captureException(err, { town_id: townId, housekeeping: name });
+    }
+  }
+}
+
+const SEVERITY_STEP: Record<string, string> = { low: "medium", medium: "high", high: "critical", critical: "critical" };
+const RE_ESCALATE_EVERY_MS = 4 * 60 * 60 * 1000;
+
+/** Unacknowledged open escalations get one severity step every 4 h, at most 3 times, and the mayor is told. */
+async function reEscalate(pool: pg.Pool, townId: string, now: Date) {
+  const { rows } = await pool.query(
+    `SELECT e.bead_id, e.severity, e.re_escalation_count, b.title, b.created_at
+       FROM escalation_metadata e JOIN beads b ON b.bead_id = e.bead_id
+      WHERE e.town_id = $1 AND NOT e.acknowledged AND e.re_escalation_count < 3 AND b.status NOT IN ('closed', 'failed')`,
+    [townId],
+  );
+  const due = rows.filter((r) => now.getTime() - (r.created_at as Date).getTime() >= ((r.re_escalation_count as number) + 1) * RE_ESCALATE_EVERY_MS);
+  for (const r of due) {
+    const client = await pool.connect();
+    try {
+      await new TickTx(client, false).run(async () => {
+        const severity = SEVERITY_STEP[r.severity as string] ?? "critical";
+        // compare-and-set on the count: a concurrent acknowledge or tick makes this a no-op
+        const { rowCount } = await client.query(
+          `UPDATE escalation_metadata SET severity = $2, re_escalation_count = re_escalation_count + 1
+            WHERE bead_id = $1 AND re_escalation_count = $3 AND NOT acknowledged`,
+          [r.bead_id, severity, r.re_escalation_count],
+        );
+        if (rowCount !== 1) return;
+        const { notifyMayor } = await import("../domain/operations");
+        await notifyMayor(
+          new PgTownRepo(client, townId),
+          `Escalation "${r.title}" is still unacknowledged; raised to ${severity}.`,
+          "escalation",
+          now,
+          r.bead_id as string,
+        );
+      });
+    } finally {
+      client.release();
+    }
+  }
+}

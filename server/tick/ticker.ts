@@ -1,0 +1,25 @@
+import { getTickDeps } from "./deps";
+import { runTicks } from "./run-ticks";
+
+// The in-process ticker (SPEC.md §3b): every second, tick the towns that are due. Active towns are due every
+// 5 s, idle ones every 60 s, and any new event or people-made change makes a town due at once. Leases keep
+// several instances from ticking one town twice. GASTOWN_LOCAL_TICKER=0 turns it off.
+
+const globalForTicker = globalThis as unknown as { __gastownTicker?: NodeJS.Timeout };
+
+export function startTicker(intervalMs = 1000) {
+  if (globalForTicker.__gastownTicker) return;
+  let running = false;
+  globalForTicker.__gastownTicker = setInterval(async () => {
+    if (running) return; // one sweep at a time per process
+    running = true;
+    try {
+      await runTicks(getTickDeps(), { now: new Date() });
+    } catch (err) {
+      getTickDeps().captureException(err, { phase: "ticker" });
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  globalForTicker.__gastownTicker.unref();
+}
