@@ -1,0 +1,100 @@
+import * as Sentry from "@sentry/nextjs";
+import { z } from "zod";
+import type { PrismaClient } from "../db/generated/client";
+import { errorResponse, toAgentApiError, zodIssues } from "./errors";
+import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
+import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "./tokens";
+import type { FeatureBranchCreator } from "./tools/define";
+
+// One agent API request, from raw Request to Response (SPEC.md §4.3), in this order: size (413), bearer
+// token (401), JSON (400), tool (404 with the list), body schema (400 with the zod issues), role (403),
+// then the tool's one server function. Expected refusals from the tool keep their status (404 unknown
+// bead, 409 terminal bead …); anything else is a 500 reported to Sentry. The token is never logged, and
+// neither are headers or bodies.
+
+/** SPEC.md §3b: any body over 1 MiB is refused. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AgentApiDeps {
+  db: PrismaClient;
+  now: Date;
+  /** Creates convoy feature branches on GitHub; absent = skipped. */
+  github?: FeatureBranchCreator | null;
+  /** Token signing key; defaults to GASTOWN_TOKEN_KEY. */
+  tokenKey?: string;
+}
+
+/** The body's bytes, or null as soon as it grows past `max` (the rest is never read). */
+export async function readBodyCapped(req: Request, max: number): Promise<Uint8Array | null> {
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+const tooLarge = () => errorResponse(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes (1 MiB).`);
+
+export async function handleAgentRequest(req: Request, toolName: string, deps: AgentApiDeps): Promise<Response> {
+  let context = { tool: toolName, town: "", agent: "" };
+  try {
+    const declared = req.headers.get("content-length")?.trim();
+    if (declared && /^\d+$/.test(declared) && Number(declared) > MAX_BODY_BYTES) return tooLarge();
+    const raw = await readBodyCapped(req, MAX_BODY_BYTES);
+    if (raw === null) return tooLarge();
+
+    const auth = await verifyAgentToken(deps.db, req.headers.get("authorization"), deps.now, deps.tokenKey ? { key: deps.tokenKey } : undefined);
+    if (!auth.ok) {
+      return errorResponse(401, "unauthorized", TOKEN_REFUSAL_MESSAGES[auth.reason], { reason: auth.reason }, { "www-authenticate": 'Bearer error="invalid_token"' });
+    }
+    const principal = { townId: auth.townId, agentId: auth.agentId, role: auth.role };
+    context = { tool: toolName, town: auth.townId, agent: auth.agentId };
+
+    let body: unknown = {};
+    try {
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+      if (text.trim() !== "") body = JSON.parse(text);
+    } catch {
+      return errorResponse(400, "invalid_json", "The body is not valid UTF-8 JSON.");
+    }
+
+    const tool = getAgentTool(toolName);
+    if (!tool) {
+      return errorResponse(404, "unknown_tool", `There is no agent tool "${toolName.slice(0, 100)}".`, { tools: AGENT_TOOL_NAMES });
+    }
+    const parsed = tool.schema.safeParse(body);
+    if (!parsed.success) {
+      return errorResponse(400, "invalid_body", z.prettifyError(parsed.error), { issues: zodIssues(parsed.error) });
+    }
+    if (tool.roles && !tool.roles.includes(principal.role)) {
+      return errorResponse(403, "forbidden", `${toolName} is for the ${tool.roles.join(" or ")}; you are a ${principal.role}.`);
+    }
+
+    const result = await tool.run({ db: deps.db, principal, now: deps.now, github: deps.github }, parsed.data);
+    return Response.json(result.body, { status: result.status ?? 200, headers: { "cache-control": "no-store" } });
+  } catch (error) {
+    const mapped = toAgentApiError(error);
+    if (mapped) return errorResponse(mapped.status, mapped.code, mapped.message, mapped.extra);
+    // Only the error's own message: request headers (the token) and bodies never reach the log.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[agent-api] ${context.tool} failed (town ${context.town || "?"}, agent ${context.agent || "?"}): ${message}`);
+    Sentry.captureException(error, { tags: { tool: context.tool, town: context.town, agent: context.agent } });
+    return errorResponse(500, "internal", "The agent API failed on this call; it is safe to retry.");
+  }
+}

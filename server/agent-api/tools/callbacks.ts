@@ -1,0 +1,52 @@
+import { AgentCompletedBodySchema, ContainerStatusBodySchema, GtDoneBodySchema } from "../schemas";
+import { enqueueTownEvent, inTransaction } from "../store";
+import { defineTool } from "./define";
+
+// gt_done and the runtime callbacks only record facts (DOMAIN.md §3, §11 #1): the tick applies them in
+// seq order on its next drain. Nothing here looks at the agent's hook — an agent unhooked a moment ago
+// still gets its late done/exit recorded, and agentDone / agentCompleted decide what it means.
+
+export const gtDone = defineTool({
+  description: "Report your work done: {branch, pr_url?, summary?}. You will be unhooked and set to idle.",
+  schema: GtDoneBodySchema,
+  async run({ db, principal, now }, input) {
+    const eventId = await inTransaction(db, (tx) =>
+      enqueueTownEvent(
+        tx,
+        principal.townId,
+        "agent_done",
+        { agentId: principal.agentId, payload: { branch: input.branch, pr_url: input.pr_url ?? null, summary: input.summary ?? null } },
+        now,
+      ),
+    );
+    return { status: 202, body: { accepted: true, event_id: eventId, message: "Done recorded. You have been unhooked and set to idle." } };
+  },
+});
+
+export const agentCompleted = defineTool({
+  description: "Runtime callback on process exit: {status: completed|failed, reason?}.",
+  schema: AgentCompletedBodySchema,
+  async run({ db, principal, now }, input) {
+    const eventId = await inTransaction(db, (tx) =>
+      enqueueTownEvent(tx, principal.townId, "agent_completed", { agentId: principal.agentId, payload: { status: input.status, reason: input.reason ?? null } }, now),
+    );
+    return { status: 202, body: { accepted: true, event_id: eventId } };
+  },
+});
+
+export const containerStatus = defineTool({
+  description: "Runtime callback with the agent's process status: {status, exit_reason?}.",
+  schema: ContainerStatusBodySchema,
+  async run({ db, principal, now }, input) {
+    const eventId = await inTransaction(db, (tx) =>
+      enqueueTownEvent(
+        tx,
+        principal.townId,
+        "container_status",
+        { agentId: principal.agentId, payload: { status: input.status, exit_reason: input.exit_reason ?? null } },
+        now,
+      ),
+    );
+    return { status: 202, body: { accepted: true, event_id: eventId } };
+  },
+});

@@ -1,0 +1,166 @@
+import { Prisma } from "../../db/client";
+import { LABELS } from "../../domain/constants";
+import { CheckpointBodySchema, EmptyBodySchema, HeartbeatBodySchema } from "../schemas";
+import {
+  asRecord,
+  asStringArray,
+  beadDetail,
+  beadSummary,
+  inTransaction,
+  json,
+  loadCaller,
+  takePendingNudges,
+  takeUnreadMail,
+  type Tx,
+} from "../store";
+import { notFound } from "../errors";
+import { defineTool } from "./define";
+
+// The calls an agent makes about itself: heartbeat (liveness + delivery), prime (its start context),
+// mail check and checkpoint.
+
+/** How many open beads the prime context lists (DOMAIN.md §6.2). */
+export const PRIME_OPEN_BEADS = 20;
+
+/**
+ * touchAgent (DOMAIN.md §5.8): fresh activity, `idle` → `working` (proof of life — this is what makes a
+ * dispatch that "failed" on a timeout but really started safe), the agent's dispatch counter back to 0,
+ * and the SDK watermark fields coalesced (a heartbeat without them keeps the previous values).
+ */
+async function touchAgent(
+  tx: Tx,
+  townId: string,
+  agentId: string,
+  now: Date,
+  input: { last_event_type?: string | null; last_event_at?: string | null; active_tools?: string[] | null },
+): Promise<string | null> {
+  const rows = await tx.$queryRaw<{ status: string }[]>`
+    UPDATE agent_metadata SET
+      last_activity_at = ${now},
+      status = CASE WHEN status = 'idle' THEN 'working' ELSE status END,
+      dispatch_attempts = 0,
+      last_event_type = COALESCE(${input.last_event_type ?? null}::text, last_event_type),
+      last_event_at = COALESCE(${input.last_event_at ? new Date(input.last_event_at) : null}::timestamptz, last_event_at),
+      active_tools = COALESCE(${input.active_tools ? JSON.stringify(input.active_tools) : null}::jsonb, active_tools)
+    WHERE bead_id = ${agentId} AND town_id = ${townId}
+    RETURNING status`;
+  return rows[0]?.status ?? null;
+}
+
+export const gtHeartbeat = defineTool({
+  description: "Every ~30 s: {last_event_type?, last_event_at?, active_tools?}. Answers your pending nudges and unread mail (delivered once).",
+  schema: HeartbeatBodySchema,
+  async run({ db, principal, now }, input) {
+    return inTransaction(db, async (tx) => {
+      const status = await touchAgent(tx, principal.townId, principal.agentId, now, input);
+      if (!status) throw notFound("Your agent no longer exists in this town.");
+      const nudges = await takePendingNudges(tx, principal.townId, principal.agentId, now);
+      const mail = await takeUnreadMail(tx, principal.townId, principal.agentId, now);
+      return { body: { ok: true, status, nudges, mail } };
+    });
+  },
+});
+
+export const gtMailCheck = defineTool({
+  description: "Your unread mail (marked delivered).",
+  schema: EmptyBodySchema,
+  async run({ db, principal, now }) {
+    const mail = await inTransaction(db, (tx) => takeUnreadMail(tx, principal.townId, principal.agentId, now));
+    return { body: { mail } };
+  },
+});
+
+export const gtCheckpoint = defineTool({
+  description: "Save crash-recovery state: {data: JSON string}. Cleared when you are unhooked.",
+  schema: CheckpointBodySchema,
+  async run({ db, principal }, input) {
+    const res = await db.agentMetadata.updateMany({
+      where: { beadId: principal.agentId, townId: principal.townId },
+      data: { checkpoint: input.data === null ? Prisma.DbNull : json(input.data) },
+    });
+    if (res.count === 0) throw notFound("Your agent no longer exists in this town.");
+    return { body: { ok: true } };
+  },
+});
+
+/** The prime context of DOMAIN.md §6.2. Reading it consumes the agent's unread mail. */
+export const gtPrime = defineTool({
+  description: "Your start context: agent, hooked bead, undelivered mail, open beads, rework and PR-fixup context.",
+  schema: EmptyBodySchema,
+  async run({ db, principal, now }) {
+    return inTransaction(db, async (tx) => {
+      const agent = await loadCaller(tx, principal);
+      const hooked = agent.currentHookBeadId
+        ? await tx.bead.findFirst({ where: { id: agent.currentHookBeadId, townId: principal.townId }, include: { review: true } })
+        : null;
+      const undeliveredMail = await takeUnreadMail(tx, principal.townId, principal.agentId, now);
+      const rigId = agent.bead.rigId;
+      const openBeads = await tx.bead.findMany({
+        where: {
+          townId: principal.townId,
+          status: { in: ["open", "in_progress"] },
+          type: { notIn: ["agent", "message"] },
+          OR: rigId ? [{ rigId }, { rigId: null }] : [{ rigId: null }],
+        },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: PRIME_OPEN_BEADS,
+      });
+
+      const labels = hooked ? asStringArray(hooked.labels) : [];
+      const md = hooked ? asRecord(hooked.metadata) : {};
+      let reworkContext: Record<string, unknown> | null = null;
+      if (hooked && labels.includes(LABELS.rework)) {
+        const reworkFor = typeof md.rework_for === "string" ? md.rework_for : null;
+        const original = reworkFor
+          ? await tx.bead.findFirst({ where: { id: reworkFor, townId: principal.townId }, select: { title: true } })
+          : null;
+        reworkContext = {
+          feedback: hooked.body ?? "",
+          branch: md.branch ?? null,
+          target_branch: md.target_branch ?? null,
+          files: asStringArray(md.files),
+          original_bead_title: original?.title ?? null,
+          mr_bead_id: md.mr_bead_id ?? hooked.parentBeadId ?? null,
+        };
+      }
+      const prFixupContext =
+        hooked && labels.includes(LABELS.prFixup)
+          ? { pr_url: md.pr_url ?? null, branch: md.branch ?? null, target_branch: md.target_branch ?? null }
+          : null;
+
+      return {
+        body: {
+          agent: {
+            id: agent.beadId,
+            name: agent.bead.title,
+            role: agent.role,
+            identity: agent.identity,
+            status: agent.status,
+            rig_id: rigId,
+            current_hook_bead_id: agent.currentHookBeadId,
+            dispatch_attempts: agent.dispatchAttempts,
+            checkpoint: agent.checkpoint ?? null,
+            last_activity_at: agent.lastActivityAt?.toISOString() ?? null,
+          },
+          hooked_bead: hooked
+            ? {
+                ...beadDetail(hooked),
+                review: hooked.review
+                  ? {
+                      branch: hooked.review.branch,
+                      target_branch: hooked.review.targetBranch,
+                      pr_url: hooked.review.prUrl,
+                      retry_count: hooked.review.retryCount,
+                    }
+                  : null,
+              }
+            : null,
+          undelivered_mail: undeliveredMail,
+          open_beads: openBeads.map(beadSummary),
+          rework_context: reworkContext,
+          pr_fixup_context: prFixupContext,
+        },
+      };
+    });
+  },
+});

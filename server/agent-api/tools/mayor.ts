@@ -1,0 +1,356 @@
+import { randomUUID } from "node:crypto";
+import type { Prisma } from "../../db/client";
+import { LABELS } from "../../domain/constants";
+import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../../domain/settings";
+import { isTerminal, type BeadStatus, type BeadType } from "../../domain/types";
+import { WORK_TYPES } from "../../services/beads";
+import { makeTownDue } from "../../services/towns";
+import { validateConvoyDag, convoyFeatureBranch } from "../convoy-dag";
+import { badRequest, conflict, notFound } from "../errors";
+import {
+  BeadUpdateBodySchema,
+  ConvoyRefBodySchema,
+  ListBeadsBodySchema,
+  MAX_LIST_BEADS,
+  SlingBatchBodySchema,
+  SlingBodySchema,
+} from "../schemas";
+import {
+  asRecord,
+  beadDetail,
+  beadSummary,
+  changeBeadStatus,
+  enqueueTownEvent,
+  enqueueTownEvents,
+  getTownBead,
+  getTownRig,
+  inTransaction,
+  insertBead,
+  json,
+  type Tx,
+} from "../store";
+import { defineTool, MAYOR_ONLY, type FeatureBranchCreator } from "./define";
+
+// The mayor's tools (DOMAIN.md §8.2): sling work, batch-sling a convoy, list and update beads, start and
+// force-close convoys. Creating work never dispatches here — the reconciler's B1 picks open beads up.
+
+export const gtSling = defineTool({
+  description: "Mayor: create an open issue in a rig: {rig_id, title, body?, metadata?, labels?, priority?}.",
+  roles: MAYOR_ONLY,
+  schema: SlingBodySchema,
+  async run({ db, principal, now }, input) {
+    return inTransaction(db, async (tx) => {
+      const rig = await getTownRig(tx, principal.townId, input.rig_id);
+      const bead = await insertBead(
+        tx,
+        principal.townId,
+        {
+          type: "issue",
+          status: "open",
+          title: input.title,
+          body: input.body ?? null,
+          rigId: rig.id,
+          priority: input.priority ?? "medium",
+          labels: json(input.labels ?? []),
+          metadata: json({ ...(input.metadata ?? {}), slung_by: principal.agentId }),
+          createdBy: principal.agentId,
+        },
+        now,
+        principal.agentId,
+      );
+      await enqueueTownEvent(tx, principal.townId, "bead_created", { beadId: bead.id, agentId: principal.agentId, payload: { bead_type: "issue", rig_id: rig.id, has_blockers: false } }, now);
+      return { status: 201, body: { bead_id: bead.id, bead: beadDetail(bead) } };
+    });
+  },
+});
+
+/** Merge mode and staging of a new convoy when the caller does not say: rig ?? town ?? default for the
+ *  merge mode (the rig may override it, DOMAIN.md §7.2), the town's `staged_convoys_default` for staging.
+ *  A stored config that no longer parses falls back to the defaults rather than refusing the sling. */
+function convoyDefaults(townConfig: unknown, rigConfig: unknown): { mergeMode: ConvoyMergeMode; staged: boolean } {
+  const town = TownConfigSchema.safeParse(townConfig ?? {});
+  const rig = RigOverrideConfigSchema.safeParse(rigConfig ?? {});
+  return {
+    mergeMode: (rig.success ? rig.data.convoy_merge_mode : undefined) ?? (town.success ? town.data.convoy_merge_mode : "review-then-land"),
+    staged: town.success ? town.data.staged_convoys_default : false,
+  };
+}
+
+type BranchOutcome = { status: "created" | "exists" | "skipped" | "failed"; reason?: string };
+
+async function createFeatureBranch(
+  github: FeatureBranchCreator | null | undefined,
+  target: { repoUrl: string; fromBranch: string; townToken: string | null; branch: string },
+): Promise<BranchOutcome> {
+  if (!github || !target.repoUrl) return { status: "skipped", reason: "no GitHub adapter or no repository URL" };
+  try {
+    const result = await github.createBranch({ townToken: target.townToken, repoUrl: target.repoUrl, branch: target.branch, fromBranch: target.fromBranch });
+    return result.ok ? { status: result.created ? "created" : "exists" } : { status: "failed", reason: result.reason };
+  } catch {
+    return { status: "failed", reason: "GitHub call failed" };
+  }
+}
+
+/**
+ * gt_sling_batch (DOMAIN.md §6.6): a convoy and its tasks in one transaction — the convoy bead (no rig,
+ * `gt:convoy`, its feature branch), convoy_metadata, one issue per task that `tracks` the convoy, `blocks`
+ * edges from `depends_on`, and `bead_created` events. The DAG is validated first (400 with the issues).
+ * The feature branch is then created on GitHub at the rig's default branch, best effort: a failure is
+ * reported in the answer and never undoes the convoy. No agent is created up front (B1 assigns).
+ */
+export const gtSlingBatch = defineTool({
+  description:
+    "Mayor: create a convoy of tasks: {rig_id, convoy_title, tasks: [{title, body?, depends_on?: 0-based indices}], merge_mode?, parallel?, staged?, metadata?}.",
+  roles: MAYOR_ONLY,
+  schema: SlingBatchBodySchema,
+  async run({ db, principal, now, github }, input) {
+    const dag = validateConvoyDag(input.tasks, { requireDependencies: !input.parallel });
+    if (!dag.ok) throw badRequest(dag.message, dag.issues);
+    const townId = principal.townId;
+
+    const created = await inTransaction(db, async (tx) => {
+      const rig = await getTownRig(tx, townId, input.rig_id);
+      const settings = await tx.townSettings.findUnique({ where: { townId }, select: { config: true } });
+      const defaults = convoyDefaults(settings?.config, rig.config);
+      const mergeMode = input.merge_mode ?? defaults.mergeMode;
+      const staged = input.staged ?? defaults.staged;
+      const convoyId = randomUUID();
+      const featureBranch = convoyFeatureBranch(input.convoy_title, convoyId);
+
+      await insertBead(
+        tx,
+        townId,
+        {
+          id: convoyId,
+          type: "convoy",
+          status: "open",
+          title: input.convoy_title,
+          rigId: null,
+          labels: json([LABELS.convoy]),
+          metadata: json({ ...(input.metadata ?? {}), feature_branch: featureBranch }),
+          createdBy: principal.agentId,
+        },
+        now,
+        principal.agentId,
+      );
+      await tx.convoyMetadata.create({
+        data: { beadId: convoyId, townId, totalBeads: input.tasks.length, closedBeads: 0, featureBranch, mergeMode, staged },
+      });
+
+      const taskIds = input.tasks.map(() => randomUUID());
+      const blocked = new Set(dag.edges.map((e) => e.task));
+      await tx.bead.createMany({
+        data: input.tasks.map((task, i) => ({
+          id: taskIds[i],
+          townId,
+          type: "issue",
+          status: "open",
+          title: task.title,
+          body: task.body ?? null,
+          rigId: rig.id,
+          priority: "medium",
+          labels: json([]),
+          metadata: json({ ...(input.metadata ?? {}), convoy_id: convoyId, feature_branch: featureBranch, slung_by: principal.agentId }),
+          createdBy: principal.agentId,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      });
+      await tx.beadEvent.createMany({
+        data: taskIds.map((id) => ({ townId, beadId: id, agentId: principal.agentId, eventType: "created", newValue: "open", metadata: json({ type: "issue", convoy_id: convoyId }), createdAt: now })),
+      });
+      await tx.beadDependency.createMany({
+        data: [
+          ...taskIds.map((id) => ({ townId, beadId: id, dependsOnBeadId: convoyId, dependencyType: "tracks", createdAt: now })),
+          ...dag.edges.map((e) => ({ townId, beadId: taskIds[e.task], dependsOnBeadId: taskIds[e.dependsOn], dependencyType: "blocks", createdAt: now })),
+        ],
+        skipDuplicates: true,
+      });
+      await enqueueTownEvents(
+        tx,
+        townId,
+        [
+          { type: "bead_created", beadId: convoyId, agentId: principal.agentId, payload: { bead_type: "convoy", rig_id: null } },
+          ...taskIds.map((id, i) => ({
+            type: "bead_created" as const,
+            beadId: id,
+            agentId: principal.agentId,
+            payload: { bead_type: "issue", rig_id: rig.id, convoy_id: convoyId, has_blockers: blocked.has(i) },
+          })),
+        ],
+        now,
+      );
+      const townToken = asRecord(asRecord(settings?.config).git_auth).github_token;
+      return {
+        convoyId,
+        featureBranch,
+        mergeMode,
+        staged,
+        taskIds,
+        branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", townToken: typeof townToken === "string" && townToken ? townToken : null },
+      };
+    });
+
+    const branch = await createFeatureBranch(github, { ...created.branchTarget, branch: created.featureBranch });
+    return {
+      status: 201,
+      body: {
+        convoy_id: created.convoyId,
+        feature_branch: created.featureBranch,
+        feature_branch_on_github: branch.status,
+        ...(branch.reason ? { feature_branch_note: branch.reason } : {}),
+        merge_mode: created.mergeMode,
+        staged: created.staged,
+        total_beads: created.taskIds.length,
+        tasks: input.tasks.map((t, i) => ({
+          index: i,
+          bead_id: created.taskIds[i],
+          title: t.title,
+          depends_on: dag.edges.filter((e) => e.task === i).map((e) => e.dependsOn),
+        })),
+      },
+    };
+  },
+});
+
+export const gtListBeads = defineTool({
+  description: `Mayor: list beads of the town, newest first: {rig_id?, status?, type?, limit? (≤ ${MAX_LIST_BEADS})}.`,
+  roles: MAYOR_ONLY,
+  schema: ListBeadsBodySchema,
+  async run({ db, principal }, input) {
+    if (input.rig_id) await getTownRig(db, principal.townId, input.rig_id);
+    const types = input.type === undefined ? [...WORK_TYPES] : ([] as BeadType[]).concat(input.type);
+    const statuses = input.status === undefined ? undefined : ([] as BeadStatus[]).concat(input.status);
+    const limit = input.limit ?? MAX_LIST_BEADS;
+    const rows = await db.bead.findMany({
+      where: {
+        townId: principal.townId,
+        ...(input.rig_id ? { rigId: input.rig_id } : {}),
+        type: { in: types },
+        ...(statuses ? { status: { in: statuses } } : {}),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: limit + 1,
+    });
+    return { body: { beads: rows.slice(0, limit).map(beadSummary), truncated: rows.length > limit } };
+  },
+});
+
+/**
+ * gt_bead_update: fields, and status. A status change to `closed`/`failed` is a cancellation: the
+ * `bead_cancelled` event goes in first (its apply unhooks and stops the agents working on it), then the
+ * synchronous status write (DOMAIN.md §3). Terminal beads are immutable (409); agent beads are the
+ * system's.
+ */
+export const gtBeadUpdate = defineTool({
+  description: "Mayor: update a bead: {bead_id, title?, body?, status?, priority?, labels? (replaces), reason?}.",
+  roles: MAYOR_ONLY,
+  schema: BeadUpdateBodySchema,
+  async run({ db, principal, now }, input) {
+    return inTransaction(db, async (tx) => {
+      const townId = principal.townId;
+      const bead = await getTownBead(tx, townId, input.bead_id);
+      if (bead.type === "agent") throw conflict("Agent beads are managed by the system.");
+      if (isTerminal(bead.status)) throw conflict(`Bead ${bead.id} is ${bead.status}; terminal beads are immutable (a person can retry it).`);
+
+      const data: Prisma.BeadUpdateManyMutationInput = {};
+      const changed: string[] = [];
+      if (input.title !== undefined && input.title !== bead.title) (data.title = input.title), changed.push("title");
+      if (input.body !== undefined && (input.body ?? null) !== bead.body) (data.body = input.body ?? null), changed.push("body");
+      if (input.priority !== undefined && input.priority !== bead.priority) (data.priority = input.priority), changed.push("priority");
+      if (input.labels !== undefined) (data.labels = json(input.labels)), changed.push("labels");
+      if (changed.length) {
+        const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status }, data: { ...data, updatedAt: now } });
+        if (res.count === 0) throw conflict(`Bead ${bead.id} changed while it was being updated; read it again and retry.`);
+        await tx.beadEvent.create({
+          data: { townId, beadId: bead.id, agentId: principal.agentId, eventType: "fields_updated", metadata: json({ fields: changed, actor: "mayor" }), createdAt: now },
+        });
+      }
+
+      if (input.status !== undefined && input.status !== bead.status) {
+        const reason = input.reason ?? `set to ${input.status} by the mayor`;
+        if (isTerminal(input.status)) {
+          await enqueueTownEvent(
+            tx,
+            townId,
+            "bead_cancelled",
+            { beadId: bead.id, agentId: principal.agentId, payload: { cancel_status: input.status as "closed" | "failed", reason, actor: "mayor" } },
+            now,
+          );
+        }
+        await changeBeadStatus(tx, townId, bead, input.status, now, {
+          agentId: principal.agentId,
+          reason,
+          actor: "mayor",
+          failure: input.status === "failed" ? { code: "cancelled", message: reason, source: "mayor" } : undefined,
+        });
+      }
+      await makeTownDue(tx, townId, now);
+      const updated = await getTownBead(tx, townId, bead.id);
+      return { body: { bead: beadDetail(updated), changed: [...changed, ...(input.status !== undefined && input.status !== bead.status ? ["status"] : [])] } };
+    });
+  },
+});
+
+async function getOpenConvoy(tx: Tx, townId: string, convoyId: string) {
+  const convoy = await tx.bead.findFirst({ where: { id: convoyId, townId, type: "convoy" }, include: { convoy: true } });
+  if (!convoy || !convoy.convoy) throw notFound(`Convoy ${convoyId} not found in this town.`);
+  if (isTerminal(convoy.status)) throw conflict(`Convoy ${convoyId} is already ${convoy.status}.`);
+  return { ...convoy, meta: convoy.convoy };
+}
+
+/** Start a staged convoy (DOMAIN.md §6.6): staged := false now and via `convoy_started`. Idempotent. */
+export const gtConvoyStart = defineTool({
+  description: "Mayor: start a staged convoy: {convoy_id}.",
+  roles: MAYOR_ONLY,
+  schema: ConvoyRefBodySchema,
+  async run({ db, principal, now }, input) {
+    return inTransaction(db, async (tx) => {
+      const townId = principal.townId;
+      const convoy = await getOpenConvoy(tx, townId, input.convoy_id);
+      const wasStaged = convoy.meta.staged;
+      if (wasStaged) {
+        await tx.convoyMetadata.updateMany({ where: { beadId: convoy.id, townId }, data: { staged: false } });
+        await tx.beadEvent.create({
+          data: { townId, beadId: convoy.id, agentId: principal.agentId, eventType: "fields_updated", oldValue: "staged", newValue: "started", metadata: json({ fields: ["staged"], actor: "mayor" }), createdAt: now },
+        });
+        await enqueueTownEvent(tx, townId, "convoy_started", { beadId: convoy.id, agentId: principal.agentId, payload: { convoy_id: convoy.id } }, now);
+      }
+      return { body: { convoy_id: convoy.id, started: true, was_staged: wasStaged } };
+    });
+  },
+});
+
+/**
+ * Force-close a convoy (DOMAIN.md §6.6): every non-terminal tracked bead is cancelled as `closed` (event
+ * first, so its apply unhooks and stops the agents on it), then the convoy closes with
+ * closed_beads := total and landed_at.
+ */
+export const gtConvoyClose = defineTool({
+  description: "Mayor: force-close a convoy and every unfinished bead it tracks: {convoy_id}.",
+  roles: MAYOR_ONLY,
+  schema: ConvoyRefBodySchema,
+  async run({ db, principal, now }, input) {
+    return inTransaction(db, async (tx) => {
+      const townId = principal.townId;
+      const convoy = await getOpenConvoy(tx, townId, input.convoy_id);
+      const tracked = await tx.beadDependency.findMany({
+        where: { dependsOnBeadId: convoy.id, townId, dependencyType: "tracks" },
+        include: { bead: { select: { id: true, status: true, metadata: true } } },
+        orderBy: { createdAt: "asc" },
+      });
+      const reason = "convoy force-closed by the mayor";
+      const cancelled: string[] = [];
+      for (const { bead } of tracked) {
+        if (isTerminal(bead.status)) continue;
+        await enqueueTownEvent(tx, townId, "bead_cancelled", { beadId: bead.id, agentId: principal.agentId, payload: { cancel_status: "closed", reason, actor: "mayor" } }, now);
+        await changeBeadStatus(tx, townId, bead, "closed", now, { agentId: principal.agentId, reason, actor: "mayor" });
+        cancelled.push(bead.id);
+      }
+      await changeBeadStatus(tx, townId, convoy, "closed", now, { agentId: principal.agentId, reason, actor: "mayor" });
+      await tx.$executeRaw`UPDATE convoy_metadata SET closed_beads = total_beads, landed_at = ${now} WHERE bead_id = ${convoy.id} AND town_id = ${townId}`;
+      await makeTownDue(tx, townId, now);
+      return { body: { convoy_id: convoy.id, closed: true, cancelled_bead_ids: cancelled } };
+    });
+  },
+});
