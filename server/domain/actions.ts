@@ -94,7 +94,8 @@ export const EmitEventSchema = z.object({
 export const DispatchAgentSchema = z.object({
   type: z.literal("dispatch_agent"),
   ...base,
-  /** null (DOMAIN.md's '') = resolve: the rig's refinery for an MR, else an idle polecat or a new one. */
+  /** null (DOMAIN.md's '') = resolve at apply time: the rig's refinery (found or created) for an MR, a new
+   *  polecat otherwise — the reconciler names a reusable idle polecat itself when there is one. */
   agentId: z.string().nullable(),
   beadId: Id,
   rigId: z.string().nullable(),

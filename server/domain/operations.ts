@@ -187,7 +187,13 @@ export function pickPolecatName(taken: Iterable<string>): string {
 /** Get-or-create (DOMAIN.md §5.7): mayor → the town singleton; refinery → the rig's refinery whatever
  *  its status (the caller checks it is free); polecat → an idle unhooked polecat of the rig, else a new
  *  one named from the pool. */
-export async function getOrCreateAgent(repo: TownRepo, role: AgentRole, rigId: string | null, now: Date): Promise<Agent> {
+export async function getOrCreateAgent(
+  repo: TownRepo,
+  role: AgentRole,
+  rigId: string | null,
+  now: Date,
+  options: { reuseIdlePolecat?: boolean } = {},
+): Promise<Agent> {
   if (role === "mayor") {
     const mayor = await repo.findMayor();
     if (mayor) return mayor;
@@ -199,8 +205,10 @@ export async function getOrCreateAgent(repo: TownRepo, role: AgentRole, rigId: s
     if (refinery) return refinery;
     return repo.insertAgent({ name: REFINERY_NAME, role, rigId, identity: agentIdentity(REFINERY_NAME, role, rigId, repo.townId), status: "idle", lastActivityAt: null, createdAt: now });
   }
-  const idle = await repo.findIdlePolecat(rigId);
-  if (idle) return idle;
+  if (options.reuseIdlePolecat !== false) {
+    const idle = await repo.findIdlePolecat(rigId);
+    if (idle) return idle;
+  }
   const name = pickPolecatName(await repo.listAgentNames());
   return repo.insertAgent({ name, role, rigId, identity: agentIdentity(name, role, rigId, repo.townId), status: "idle", lastActivityAt: null, createdAt: now });
 }

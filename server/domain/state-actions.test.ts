@@ -3,7 +3,7 @@ import type { Action, ActionOf } from "./actions";
 import { POLECAT_NAME_POOL } from "./constants";
 import { checkInvariants } from "./invariants";
 import { MemoryTownRepo } from "./memory-repo";
-import { agentIdentity, fromGuardViolation, pickPolecatName } from "./operations";
+import { agentIdentity, fromGuardViolation, getOrCreateAgent, pickPolecatName } from "./operations";
 import { reconcile } from "./reconcile";
 import { applyStateAction } from "./state-actions";
 import { ago, agent, bead, convoy, makeWorld, mr, nudge, NOW, RIG_ID, TOWN_ID, type WorldParts } from "./testing";
@@ -104,11 +104,22 @@ describe("dispatch_agent state part", () => {
     expect(repo.eventsOf(b.id).map((e) => e.eventType)).toEqual(["hooked", "status_changed"]);
   });
 
-  it("reuses an idle unhooked polecat of the rig when asked to resolve", async () => {
-    const idle = agent({ status: "idle", name: "Maple" });
+  it("without an agent id registers a new polecat with the next free name (B1 names reusable ones itself)", async () => {
+    const idle = agent({ status: "idle", name: "Toast" });
     const b = bead();
     const repo = repoOf({ beads: [b], agents: [idle] });
-    expect(await apply(repo, dispatch(b.id))).toMatchObject({ dispatch: { agentId: idle.id } });
+    const result = await apply(repo, dispatch(b.id));
+    const agentId = (result as { dispatch: { agentId: string } }).dispatch.agentId;
+    expect(agentId).not.toBe(idle.id);
+    expect(repo.agent(agentId).name).toBe("Maple");
+    expect(await apply(repo, dispatch(bead().id, idle.id))).toMatchObject({ status: "skipped", reason: "bead not found" });
+  });
+
+  it("get-or-create reuses an idle unhooked polecat by default", async () => {
+    const idle = agent({ status: "idle" });
+    const repo = repoOf({ agents: [idle] });
+    expect((await getOrCreateAgent(repo, "polecat", RIG_ID, NOW)).id).toBe(idle.id);
+    expect((await getOrCreateAgent(repo, "polecat", RIG_ID, NOW, { reuseIdlePolecat: false })).id).not.toBe(idle.id);
   });
 
   it("creates the rig's refinery for an MR bead", async () => {

@@ -222,7 +222,8 @@ const handlers: Handlers = {
     return applied(); // analytics only: the tick record is the trace
   },
 
-  /** dispatch_agent's state part (SPEC.md §2): resolve or create the agent, hook it if needed, agent
+  /** dispatch_agent's state part (SPEC.md §2): the given agent, else the rig's refinery (MR) or a new
+   *  polecat, hook it if needed, agent
    *  `working`, bead `in_progress`, both dispatch counters + `last_dispatch_attempt_at`, the agent's
    *  `dispatched_at`. The token is minted by the tick. Refused (skipped) when the bead ended, the agent is
    *  already running, or it holds another bead. */
@@ -237,7 +238,10 @@ const handlers: Handlers = {
       if (!agent) return skipped("agent not found");
     } else {
       if (!rigId) return skipped("bead has no rig");
-      agent = await getOrCreateAgent(repo, bead.type === "merge_request" ? "refinery" : "polecat", rigId, now);
+      // The reconciler picks a reusable idle polecat itself (B1) and says so by id, skipping agents it is
+      // stopping or collecting this tick; null therefore means a new polecat. Picking "any idle polecat"
+      // here could hand the bead to the agent a cancellation is stopping in this very tick.
+      agent = await getOrCreateAgent(repo, bead.type === "merge_request" ? "refinery" : "polecat", rigId, now, { reuseIdlePolecat: false });
     }
     if (agent.role === "mayor") return skipped("the mayor is never dispatched to a bead");
     if (agent.status !== "idle") return skipped(`agent is ${agent.status}`);

@@ -1,4 +1,9 @@
 import type { Action } from "./actions";
+import { applyEvent } from "./apply-event";
+import type { TownEvent } from "./events";
+import type { MemoryTownRepo } from "./memory-repo";
+import { reconcile } from "./reconcile";
+import { applyStateAction, type StateActionResult } from "./state-actions";
 import { actionMoves } from "./rules/context";
 import { indexWorld } from "./world";
 import { TownConfigSchema, effectiveSettings, type RigOverrideConfig, type TownConfig } from "./settings";
@@ -281,3 +286,20 @@ export function conflictingMoves(world: World, actions: Action[]): string[] {
   return conflicts;
 }
 
+
+/** One tick over a MemoryTownRepo, the way the tick pipeline runs it (minus side effects): apply the
+ *  events, merge their actions ahead of the reconciler's, apply every state part in order. */
+export async function simulateTick(
+  repo: MemoryTownRepo,
+  events: TownEvent[],
+  now: Date,
+  overrides: Partial<Pick<World, "recentDispatchFailures" | "breakerWasOpen" | "draining">> = {},
+): Promise<{ actions: Action[]; results: StateActionResult[] }> {
+  const eventActions: Action[] = [];
+  for (const event of events) eventActions.push(...(await applyEvent(repo, event, now)));
+  const world = { ...repo.snapshot(), ...overrides };
+  const actions = [...eventActions, ...reconcile(world, now, { precedingActions: eventActions })];
+  const results: StateActionResult[] = [];
+  for (const action of actions) results.push(await applyStateAction(repo, action, now));
+  return { actions, results };
+}
