@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import * as Sentry from "@sentry/nextjs";
 import { createAdapters, type Adapters } from "../adapters";
 import { mintAgentTokenSql } from "../agent-api/tokens";
 import { getPool } from "../db/pool";
 import { applyEvent } from "../domain/apply-event";
 import type { AgentRole } from "../domain/types";
 import { getEnv } from "../env";
+import { captureToSentry } from "./capture";
 import { enqueueEvents } from "./enqueue";
 import type { TickDeps } from "./run-tick";
 
@@ -50,9 +50,7 @@ export function getTickDeps(): TickDeps {
       mintToken: (client, claims, now) => mintAgentTokenSql(client as never, { ...claims, role: claims.role as AgentRole }, now),
       applyEvent,
       apiUrl: publicApiUrl(),
-      captureException: (err, tags) => {
-        Sentry.captureException(err, { tags });
-      },
+      captureException: captureToSentry,
       instanceId: `${hostname()}:${process.pid}`,
     };
   }
