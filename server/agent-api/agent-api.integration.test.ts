@@ -1,0 +1,590 @@
+import { describe, expect, it } from "vitest";
+import { testDb } from "../testing/db";
+import { makeBead } from "../../prisma/factories";
+import { handleAgentRequest, MAX_BODY_BYTES } from "./handler";
+import { AGENT_TOOL_NAMES } from "./registry";
+import { callAgentApi, makeAgent, seedTown, tokenFor } from "./testing";
+import type { FeatureBranchCreator } from "./tools/define";
+
+// Every tool of the agent API (SPEC.md §4.3) through the real route handler on a real Postgres: the
+// happy path and the main refusal of each, plus the request pipeline (413, 400, 404, unknown keys).
+
+const db = testDb();
+
+async function polecatTown(over: { status?: string; hookBeadId?: string | null } = {}) {
+  const seeded = await seedTown(db);
+  const polecat = await makeAgent(db, seeded.town.id, { rigId: seeded.rig.id, ...over });
+  const token = await tokenFor(db, seeded.town.id, polecat);
+  const mayorToken = await tokenFor(db, seeded.town.id, seeded.mayor);
+  return { ...seeded, polecat, token, mayorToken };
+}
+
+async function statusEvents(beadId: string) {
+  return db.beadEvent.findMany({ where: { beadId, eventType: "status_changed" }, orderBy: { createdAt: "asc" } });
+}
+
+describe("request pipeline", () => {
+  it("refuses a body over 1 MiB with 413, by content-length and by the bytes actually read", async () => {
+    const { town, token } = await polecatTown();
+    const big = JSON.stringify({ branch: "x".repeat(MAX_BODY_BYTES) });
+    const declared = await callAgentApi("gt_done", token, big, { "content-length": String(big.length) });
+    expect(declared.status).toBe(413);
+    expect(declared.json.error.code).toBe("payload_too_large");
+
+    // No (or a lying) content-length: the stream is cut off once it passes the limit.
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_BODY_BYTES + chunk.length) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const req = new Request("http://localhost/api/agent/gt_done", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-length": "10" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    const res = await handleAgentRequest(req, "gt_done", { db, now: new Date() });
+    expect(res.status).toBe(413);
+    expect(await db.townEvent.count({ where: { townId: town.id } })).toBe(0);
+  });
+
+  it("accepts a body of exactly 1 MiB", async () => {
+    const { token } = await polecatTown();
+    // A checkpoint is the one body without a field limit of its own: data is a JSON string literal.
+    const prefix = '{"data":"\\"';
+    const suffix = '\\""}';
+    const body = prefix + "s".repeat(MAX_BODY_BYTES - prefix.length - suffix.length) + suffix;
+    expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
+    expect((await callAgentApi("gt_checkpoint", token, body)).status).toBe(200);
+  });
+
+  it("answers 400 on a body that is not JSON", async () => {
+    const { token } = await polecatTown();
+    const res = await callAgentApi("gt_done", token, "{branch:");
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe("invalid_json");
+  });
+
+  it("answers 404 with the list of tools for an unknown tool", async () => {
+    const { token } = await polecatTown();
+    const res = await callAgentApi("gt_fly", token, {});
+    expect(res.status).toBe(404);
+    expect(res.json.error.code).toBe("unknown_tool");
+    expect(res.json.error.tools).toEqual(AGENT_TOOL_NAMES);
+    expect(res.json.error.tools).toEqual(expect.arrayContaining(["gt_prime", "gt_done", "gt_sling_batch", "agent_completed", "container_status"]));
+  });
+
+  it("answers 400 with the zod issues on a bad body", async () => {
+    const { token } = await polecatTown();
+    const res = await callAgentApi("gt_done", token, { pr_url: 5 });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe("invalid_body");
+    expect(res.json.error.issues.map((i: { path: string[] }) => i.path[0]).sort()).toEqual(["branch", "pr_url"]);
+  });
+
+  it("drops unknown keys instead of refusing them", async () => {
+    const { town, token } = await polecatTown();
+    const res = await callAgentApi("gt_done", token, { branch: "gt/a/1", summary: "ok", model: "x", nested: { a: 1 } });
+    expect(res.status).toBe(202);
+    const event = await db.townEvent.findFirstOrThrow({ where: { townId: town.id, eventType: "agent_done" } });
+    expect(event.payload).toEqual({ branch: "gt/a/1", pr_url: null, summary: "ok" });
+  });
+
+  it("takes an empty body as {}", async () => {
+    const { token } = await polecatTown();
+    expect((await callAgentApi("gt_mail_check", token)).status).toBe(200);
+  });
+});
+
+describe("event-only tools", () => {
+  it("gt_done enqueues agent_done for the agent and makes the town due, touching nothing else", async () => {
+    const { town, rig } = await seedTown(db);
+    const bead = await makeBead(db, town.id, { rigId: rig.id, status: "in_progress" });
+    const polecat = await makeAgent(db, town.id, { rigId: rig.id, status: "working", hookBeadId: bead.id });
+    const token = await tokenFor(db, town.id, polecat);
+    await db.town.update({ where: { id: town.id }, data: { nextTickAt: new Date(Date.now() + 60_000) } });
+    const before = new Date();
+
+    const res = await callAgentApi("gt_done", token, { branch: "gt/fix/1", pr_url: "https://github.com/o/r/pull/7", summary: "fixed" });
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ accepted: true, event_id: expect.any(String) });
+    const event = await db.townEvent.findUniqueOrThrow({ where: { id: res.json.event_id } });
+    expect(event).toMatchObject({ townId: town.id, eventType: "agent_done", agentId: polecat.id, processedAt: null, payload: { branch: "gt/fix/1", pr_url: "https://github.com/o/r/pull/7", summary: "fixed" } });
+    expect((await db.town.findUniqueOrThrow({ where: { id: town.id } })).nextTickAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect((await db.town.findUniqueOrThrow({ where: { id: town.id } })).nextTickAt.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+    // Only the event: the hook, the agent and the bead are the tick's business.
+    expect(await db.agentMetadata.findUniqueOrThrow({ where: { beadId: polecat.id } })).toMatchObject({ status: "working", currentHookBeadId: bead.id });
+    expect((await db.bead.findUniqueOrThrow({ where: { id: bead.id } })).status).toBe("in_progress");
+  });
+
+  it("agent_completed and container_status enqueue their events with snake_case payloads", async () => {
+    const { town, polecat, token } = await polecatTown();
+    const completed = await callAgentApi("agent_completed", token, { status: "failed", reason: "exit code 1" });
+    expect(completed.status).toBe(202);
+    const status = await callAgentApi("container_status", token, { status: "exited", exit_reason: "OOM" });
+    expect(status.status).toBe(202);
+    const events = await db.townEvent.findMany({ where: { townId: town.id }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => [e.eventType, e.agentId, e.payload])).toEqual([
+      ["agent_completed", polecat.id, { status: "failed", reason: "exit code 1" }],
+      ["container_status", polecat.id, { status: "exited", exit_reason: "OOM" }],
+    ]);
+    expect((await callAgentApi("agent_completed", token, {})).status).toBe(400);
+    expect((await callAgentApi("container_status", token, { exit_reason: "x" })).status).toBe(400);
+  });
+});
+
+describe("gt_heartbeat", () => {
+  it("touches the agent per DOMAIN.md §5.8: activity now, idle → working, counter 0, watermark coalesced", async () => {
+    const { polecat, token } = await polecatTown({ status: "idle" });
+    await db.agentMetadata.update({ where: { beadId: polecat.id }, data: { dispatchAttempts: 3 } });
+    const res = await callAgentApi("gt_heartbeat", token, { last_event_type: "tool_use", last_event_at: "2030-01-01T00:00:00.000Z", active_tools: ["bash"] });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ ok: true, status: "working", nudges: [], mail: [] });
+    const after = await db.agentMetadata.findUniqueOrThrow({ where: { beadId: polecat.id } });
+    expect(after).toMatchObject({ status: "working", dispatchAttempts: 0, lastEventType: "tool_use", activeTools: ["bash"] });
+    expect(after.lastEventAt?.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    expect(Date.now() - after.lastActivityAt!.getTime()).toBeLessThan(10_000);
+
+    // A bare heartbeat keeps the watermark; a stalled agent stays stalled.
+    await db.agentMetadata.update({ where: { beadId: polecat.id }, data: { status: "stalled" } });
+    expect((await callAgentApi("gt_heartbeat", token, {})).json.status).toBe("stalled");
+    expect(await db.agentMetadata.findUniqueOrThrow({ where: { beadId: polecat.id } })).toMatchObject({ lastEventType: "tool_use", activeTools: ["bash"] });
+  });
+
+  it("returns pending nudges (urgent first, then FIFO, not expired) and unread mail exactly once", async () => {
+    const { town, polecat, token, mayor } = await polecatTown({ status: "working" });
+    const t = (s: number) => new Date(Date.now() - s * 1000);
+    await db.agentNudge.createMany({
+      data: [
+        { townId: town.id, agentBeadId: polecat.id, message: "old normal", createdAt: t(300) },
+        { townId: town.id, agentBeadId: polecat.id, message: "new urgent", priority: "urgent", source: "reconciler:escalate", createdAt: t(10) },
+        { townId: town.id, agentBeadId: polecat.id, message: "new normal", createdAt: t(20) },
+        { townId: town.id, agentBeadId: polecat.id, message: "expired", mode: "queue", createdAt: t(400), expiresAt: t(5) },
+        { townId: town.id, agentBeadId: polecat.id, message: "delivered", createdAt: t(500), deliveredAt: t(100) },
+      ],
+    });
+    const mayorToken = await tokenFor(db, town.id, mayor);
+    expect((await callAgentApi("gt_mail_send", mayorToken, { to_agent_id: polecat.id, subject: "first", body: "one" })).status).toBe(201);
+    expect((await callAgentApi("gt_mail_send", mayorToken, { to_agent_id: polecat.id, subject: "second", body: "two" })).status).toBe(201);
+
+    const first = await callAgentApi("gt_heartbeat", token, {});
+    expect(first.status).toBe(200);
+    expect(first.json.nudges.map((n: { message: string }) => n.message)).toEqual(["new urgent", "old normal", "new normal"]);
+    expect(first.json.nudges[0]).toMatchObject({ priority: "urgent", source: "reconciler:escalate", mode: "wait-idle" });
+    expect(first.json.mail).toEqual([
+      expect.objectContaining({ subject: "first", body: "one", from_agent_id: mayor.id }),
+      expect.objectContaining({ subject: "second", body: "two", from_agent_id: mayor.id }),
+    ]);
+
+    const second = await callAgentApi("gt_heartbeat", token, {});
+    expect(second.json).toMatchObject({ nudges: [], mail: [] });
+
+    expect(await db.agentNudge.count({ where: { agentBeadId: polecat.id, deliveredAt: null } })).toBe(1); // the expired one: the tick's housekeeping
+    const mails = await db.bead.findMany({ where: { townId: town.id, type: "message", assigneeAgentBeadId: polecat.id } });
+    expect(mails.every((m) => m.status === "closed" && m.closedAt)).toBe(true);
+    for (const m of mails) expect((await statusEvents(m.id)).map((e) => [e.oldValue, e.newValue])).toEqual([["open", "closed"]]);
+  });
+});
+
+describe("gt_prime", () => {
+  it("returns the agent, its hooked bead, rework context, open beads of its rig or town-level, and consumes mail", async () => {
+    const { town, rig, mayor } = await seedTown(db);
+    const otherRig = await db.rig.create({ data: { townId: town.id, name: "other" } });
+    const source = await makeBead(db, town.id, { rigId: rig.id, status: "in_review", title: "Add login" });
+    const mr = await makeBead(db, town.id, { rigId: rig.id, type: "merge_request", status: "in_progress" });
+    const rework = await db.bead.create({
+      data: {
+        townId: town.id, type: "issue", status: "in_progress", title: "Rework: Add login", body: "Fix the tests", rigId: rig.id, parentBeadId: mr.id,
+        labels: ["gt:rework"], metadata: { rework_for: source.id, mr_bead_id: mr.id, branch: "gt/login/1", target_branch: "main", files: ["a.ts"] },
+      },
+    });
+    const polecat = await makeAgent(db, town.id, { rigId: rig.id, status: "working", hookBeadId: rework.id });
+    await db.agentMetadata.update({ where: { beadId: polecat.id }, data: { checkpoint: { step: 2 } } });
+    const inRig = await makeBead(db, town.id, { rigId: rig.id, title: "in rig" });
+    const townLevel = await makeBead(db, town.id, { rigId: null, type: "escalation", title: "town level" });
+    const otherRigBead = await makeBead(db, town.id, { rigId: otherRig.id, title: "other rig" });
+    const closed = await makeBead(db, town.id, { rigId: rig.id, status: "closed", title: "closed" });
+    const mayorToken = await tokenFor(db, town.id, mayor);
+    await callAgentApi("gt_mail_send", mayorToken, { to_agent_id: polecat.id, subject: "context", body: "see issue 4" });
+    const token = await tokenFor(db, town.id, polecat);
+
+    const res = await callAgentApi("gt_prime", token, {});
+    expect(res.status).toBe(200);
+    expect(res.json.agent).toMatchObject({ id: polecat.id, role: "polecat", rig_id: rig.id, current_hook_bead_id: rework.id, checkpoint: { step: 2 } });
+    expect(res.json.hooked_bead).toMatchObject({ id: rework.id, title: "Rework: Add login", labels: ["gt:rework"], status: "in_progress" });
+    expect(res.json.rework_context).toEqual({
+      feedback: "Fix the tests", branch: "gt/login/1", target_branch: "main", files: ["a.ts"], original_bead_title: "Add login", mr_bead_id: mr.id,
+    });
+    expect(res.json.pr_fixup_context).toBeNull();
+    expect(res.json.undelivered_mail).toEqual([expect.objectContaining({ subject: "context", body: "see issue 4" })]);
+    const openIds = res.json.open_beads.map((b: { id: string }) => b.id);
+    expect(openIds).toEqual(expect.arrayContaining([inRig.id, townLevel.id, mr.id, rework.id]));
+    expect(openIds).not.toContain(otherRigBead.id);
+    expect(openIds).not.toContain(closed.id);
+    expect(openIds).not.toContain(source.id); // in_review
+    expect(res.json.open_beads.every((b: { type: string }) => b.type !== "agent" && b.type !== "message")).toBe(true);
+
+    expect((await callAgentApi("gt_prime", token, {})).json.undelivered_mail).toEqual([]);
+  });
+
+  it("carries pr_fixup_context for a gt:pr-fixup bead and caps open beads at 20", async () => {
+    const { town, rig } = await seedTown(db);
+    const fixup = await makeBead(db, town.id, {
+      rigId: rig.id, status: "in_progress", labels: ["gt:pr-fixup"], metadata: { pr_url: "https://github.com/o/r/pull/3", branch: "feat", target_branch: "main" },
+    });
+    for (let i = 0; i < 25; i++) await makeBead(db, town.id, { rigId: rig.id });
+    const polecat = await makeAgent(db, town.id, { rigId: rig.id, status: "working", hookBeadId: fixup.id });
+    const res = await callAgentApi("gt_prime", await tokenFor(db, town.id, polecat), {});
+    expect(res.json.pr_fixup_context).toEqual({ pr_url: "https://github.com/o/r/pull/3", branch: "feat", target_branch: "main" });
+    expect(res.json.rework_context).toBeNull();
+    expect(res.json.open_beads).toHaveLength(20);
+  });
+
+  it("answers an unhooked agent with hooked_bead null", async () => {
+    const { token } = await polecatTown();
+    const res = await callAgentApi("gt_prime", token);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ hooked_bead: null, rework_context: null, pr_fixup_context: null });
+  });
+});
+
+describe("gt_request_changes", () => {
+  async function reviewing() {
+    const { town, rig } = await seedTown(db);
+    const source = await makeBead(db, town.id, { rigId: rig.id, status: "in_review", title: "Add search", priority: "high" });
+    const mr = await db.bead.create({
+      data: {
+        townId: town.id, type: "merge_request", status: "in_progress", title: "Review: gt/search/1", rigId: rig.id,
+        labels: ["gt:merge-request"], metadata: { source_bead_id: source.id },
+        review: { create: { townId: town.id, branch: "gt/search/1", targetBranch: "main" } },
+      },
+    });
+    await db.beadDependency.create({ data: { townId: town.id, beadId: mr.id, dependsOnBeadId: source.id, dependencyType: "tracks" } });
+    const refinery = await makeAgent(db, town.id, { role: "refinery", rigId: rig.id, status: "working", hookBeadId: mr.id });
+    return { town, rig, source, mr, refinery, token: await tokenFor(db, town.id, refinery) };
+  }
+
+  it("creates a gt:rework bead under the MR that blocks it, with bead_created and rework_requested", async () => {
+    const { town, rig, source, mr, refinery, token } = await reviewing();
+    const feedback = "Please add tests. ".repeat(50);
+    const res = await callAgentApi("gt_request_changes", token, { feedback, files: ["src/search.ts"] });
+    expect(res.status).toBe(201);
+    const rework = await db.bead.findUniqueOrThrow({ where: { id: res.json.rework_bead_id } });
+    expect(rework).toMatchObject({
+      type: "issue", status: "open", title: "Rework: Add search", body: feedback.trim(), priority: "high", rigId: rig.id, parentBeadId: mr.id,
+      labels: ["gt:rework"], createdBy: refinery.id, assigneeAgentBeadId: null,
+      metadata: { rework_for: source.id, mr_bead_id: mr.id, branch: "gt/search/1", target_branch: "main", files: ["src/search.ts"] },
+    });
+    expect(await db.beadDependency.findUnique({ where: { beadId_dependsOnBeadId: { beadId: mr.id, dependsOnBeadId: rework.id } } })).toMatchObject({ dependencyType: "blocks" });
+    const created = await db.townEvent.findFirstOrThrow({ where: { townId: town.id, eventType: "bead_created", beadId: rework.id } });
+    expect(created.payload).toMatchObject({ bead_type: "issue", rig_id: rig.id, has_blockers: false });
+    const requested = await db.beadEvent.findFirstOrThrow({ where: { beadId: mr.id, eventType: "rework_requested" } });
+    expect((requested.metadata as { feedback: string }).feedback).toHaveLength(500);
+    expect((await db.bead.findUniqueOrThrow({ where: { id: mr.id } })).status).toBe("in_progress");
+  });
+
+  it("refuses a refinery that is not hooked to a live MR (409)", async () => {
+    const { mr, refinery, token } = await reviewing();
+    await db.bead.update({ where: { id: mr.id }, data: { status: "closed" } });
+    expect((await callAgentApi("gt_request_changes", token, { feedback: "x" })).status).toBe(409);
+    await db.agentMetadata.update({ where: { beadId: refinery.id }, data: { currentHookBeadId: null } });
+    const res = await callAgentApi("gt_request_changes", token, { feedback: "x" });
+    expect(res.status).toBe(409);
+    expect(res.json.error.code).toBe("conflict");
+    expect((await callAgentApi("gt_request_changes", token, { feedback: "" })).status).toBe(400);
+  });
+});
+
+describe("gt_escalate", () => {
+  it("creates an escalation with severity; above low it mails the mayor and notifies the town", async () => {
+    const { town, rig, mayor } = await seedTown(db);
+    const bead = await makeBead(db, town.id, { rigId: rig.id, status: "in_progress" });
+    const polecat = await makeAgent(db, town.id, { rigId: rig.id, status: "working", hookBeadId: bead.id });
+    const token = await tokenFor(db, town.id, polecat);
+
+    const res = await callAgentApi("gt_escalate", token, { title: "Tests need a database", body: "No DATABASE_URL", priority: "high", metadata: { area: "ci" } });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ severity: "high", mayor_notified: true });
+    const esc = await db.bead.findUniqueOrThrow({ where: { id: res.json.escalation_id }, include: { escalation: true } });
+    expect(esc).toMatchObject({
+      type: "escalation", status: "open", priority: "high", rigId: rig.id, labels: ["gt:escalation", "severity:high"],
+      metadata: { area: "ci", source_agent_id: polecat.id, source_bead_id: bead.id },
+      escalation: { severity: "high", acknowledged: false, reEscalationCount: 0 },
+    });
+    const mail = await db.bead.findFirstOrThrow({ where: { townId: town.id, type: "message", assigneeAgentBeadId: mayor.id } });
+    expect(mail.title).toContain("Tests need a database");
+    expect(await db.notification.findFirst({ where: { townId: town.id, kind: "escalation", beadId: esc.id } })).not.toBeNull();
+  });
+
+  it("a low escalation neither mails the mayor nor notifies; a bad severity is a 400", async () => {
+    const { town, token } = await polecatTown();
+    const res = await callAgentApi("gt_escalate", token, { title: "minor", priority: "low" });
+    expect(res.status).toBe(201);
+    expect(await db.bead.findUniqueOrThrow({ where: { id: res.json.escalation_id } })).toMatchObject({ priority: "medium", labels: ["gt:escalation", "severity:low"] });
+    expect(await db.bead.count({ where: { townId: town.id, type: "message" } })).toBe(0);
+    expect(await db.notification.count({ where: { townId: town.id } })).toBe(0);
+    const bad = await callAgentApi("gt_escalate", token, { title: "x", priority: "urgent" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toEqual(["priority"]);
+  });
+});
+
+describe("gt_checkpoint, gt_mail_send, gt_mail_check, gt_bead_status", () => {
+  it("gt_checkpoint stores the parsed JSON; a non-JSON string is a 400", async () => {
+    const { polecat, token } = await polecatTown();
+    expect((await callAgentApi("gt_checkpoint", token, { data: JSON.stringify({ step: 3, files: ["a"] }) })).status).toBe(200);
+    expect((await db.agentMetadata.findUniqueOrThrow({ where: { beadId: polecat.id } })).checkpoint).toEqual({ step: 3, files: ["a"] });
+    const bad = await callAgentApi("gt_checkpoint", token, { data: "{not json" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toEqual(["data"]);
+  });
+
+  it("gt_mail_send writes a message bead to an agent of the town; gt_mail_check reads it once", async () => {
+    const { town, rig, polecat, token } = await polecatTown();
+    const other = await makeAgent(db, town.id, { rigId: rig.id });
+    const sent = await callAgentApi("gt_mail_send", token, { to_agent_id: other.id, subject: "Heads up", body: "I touched utils.ts" });
+    expect(sent.status).toBe(201);
+    const mail = await db.bead.findUniqueOrThrow({ where: { id: sent.json.mail_id } });
+    expect(mail).toMatchObject({
+      type: "message", status: "open", title: "Heads up", body: "I touched utils.ts", assigneeAgentBeadId: other.id, createdBy: polecat.id,
+      labels: ["gt:message", `from:${polecat.id}`], metadata: { from_agent_id: polecat.id, to_agent_id: other.id },
+    });
+    expect(await db.beadEvent.count({ where: { beadId: mail.id, eventType: "mail_sent" } })).toBe(1);
+
+    const otherToken = await tokenFor(db, town.id, other);
+    const check = await callAgentApi("gt_mail_check", otherToken, {});
+    expect(check.json.mail).toEqual([expect.objectContaining({ id: mail.id, subject: "Heads up", from_agent_id: polecat.id })]);
+    expect((await callAgentApi("gt_mail_check", otherToken, {})).json.mail).toEqual([]);
+    expect((await callAgentApi("gt_mail_send", token, { to_agent_id: "no-such-agent", subject: "x", body: "y" })).status).toBe(404);
+  });
+
+  it("gt_bead_status returns a bead of the town with its satellites; unknown → 404; others' mail → 404", async () => {
+    const { town, rig, token, mayor } = await polecatTown();
+    const bead = await makeBead(db, town.id, { rigId: rig.id, title: "Read me", labels: ["x"] });
+    const res = await callAgentApi("gt_bead_status", token, { bead_id: bead.id });
+    expect(res.status).toBe(200);
+    expect(res.json.bead).toMatchObject({ id: bead.id, title: "Read me", status: "open", labels: ["x"], rig_id: rig.id, review: null, hooked_by: [] });
+    const missing = await callAgentApi("gt_bead_status", token, { bead_id: "nope" });
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe("not_found");
+    const someoneElsesMail = await makeBead(db, town.id, { type: "message" });
+    await db.bead.update({ where: { id: someoneElsesMail.id }, data: { assigneeAgentBeadId: mayor.id } });
+    expect((await callAgentApi("gt_bead_status", token, { bead_id: someoneElsesMail.id })).status).toBe(404);
+  });
+});
+
+describe("mayor: gt_sling, gt_list_beads, gt_bead_update", () => {
+  it("gt_sling creates an open issue with labels and metadata and records bead_created", async () => {
+    const { town, rig, mayor, mayorToken } = await polecatTown();
+    const res = await callAgentApi("gt_sling", mayorToken, {
+      rig_id: rig.id, title: "Fix PR 12", body: "CI fails", labels: ["gt:pr-fixup"], metadata: { pr_url: "https://github.com/o/r/pull/12", branch: "f", target_branch: "main" },
+    });
+    expect(res.status).toBe(201);
+    const bead = await db.bead.findUniqueOrThrow({ where: { id: res.json.bead_id } });
+    expect(bead).toMatchObject({
+      townId: town.id, type: "issue", status: "open", rigId: rig.id, title: "Fix PR 12", labels: ["gt:pr-fixup"], createdBy: mayor.id, assigneeAgentBeadId: null,
+      metadata: { pr_url: "https://github.com/o/r/pull/12", branch: "f", target_branch: "main", slung_by: mayor.id },
+    });
+    const event = await db.townEvent.findFirstOrThrow({ where: { beadId: bead.id, eventType: "bead_created" } });
+    expect(event.payload).toEqual({ bead_type: "issue", rig_id: rig.id, has_blockers: false });
+    expect(await db.beadEvent.count({ where: { beadId: bead.id, eventType: "created" } })).toBe(1);
+    expect((await callAgentApi("gt_sling", mayorToken, { rig_id: "nope", title: "x" })).status).toBe(404);
+    expect((await callAgentApi("gt_sling", mayorToken, { rig_id: rig.id, title: "x", labels: ["has space"] })).status).toBe(400);
+  });
+
+  it("gt_list_beads filters by rig, status and type, newest first, bounded", async () => {
+    const { town, rig, mayorToken } = await polecatTown();
+    const a = await makeBead(db, town.id, { rigId: rig.id, createdAt: new Date(Date.now() - 3000) });
+    const b = await makeBead(db, town.id, { rigId: rig.id, status: "in_progress", createdAt: new Date(Date.now() - 2000) });
+    const mr = await makeBead(db, town.id, { rigId: rig.id, type: "merge_request", createdAt: new Date(Date.now() - 1000) });
+    await makeBead(db, town.id, { rigId: null, type: "message" });
+    const all = await callAgentApi("gt_list_beads", mayorToken, {});
+    expect(all.json.beads.map((x: { id: string }) => x.id)).toEqual([mr.id, b.id, a.id]);
+    expect(all.json.truncated).toBe(false);
+    expect((await callAgentApi("gt_list_beads", mayorToken, { status: "open", type: "issue" })).json.beads.map((x: { id: string }) => x.id)).toEqual([a.id]);
+    expect((await callAgentApi("gt_list_beads", mayorToken, { rig_id: rig.id, limit: 1 })).json).toMatchObject({ beads: [{ id: mr.id }], truncated: true });
+    expect((await callAgentApi("gt_list_beads", mayorToken, { type: "message" })).json.beads).toHaveLength(1);
+    expect((await callAgentApi("gt_list_beads", mayorToken, { limit: 500 })).status).toBe(400);
+  });
+
+  it("gt_bead_update edits fields, and a cancel writes bead_cancelled before the status; terminal → 409", async () => {
+    const { town, rig, mayor, mayorToken } = await polecatTown();
+    const bead = await makeBead(db, town.id, { rigId: rig.id, status: "in_progress" });
+    const edited = await callAgentApi("gt_bead_update", mayorToken, { bead_id: bead.id, title: "Better title", labels: ["a", "b"], priority: "high" });
+    expect(edited.status).toBe(200);
+    expect(edited.json.bead).toMatchObject({ title: "Better title", labels: ["a", "b"], priority: "high", status: "in_progress" });
+    expect(await db.beadEvent.findFirst({ where: { beadId: bead.id, eventType: "fields_updated" } })).toMatchObject({ agentId: mayor.id });
+
+    const cancelled = await callAgentApi("gt_bead_update", mayorToken, { bead_id: bead.id, status: "failed", reason: "not needed" });
+    expect(cancelled.status).toBe(200);
+    const row = await db.bead.findUniqueOrThrow({ where: { id: bead.id } });
+    expect(row.status).toBe("failed");
+    expect(row.metadata).toMatchObject({ failureReason: "cancelled", failureMessage: "not needed" });
+    const event = await db.townEvent.findFirstOrThrow({ where: { beadId: bead.id, eventType: "bead_cancelled" } });
+    expect(event).toMatchObject({ agentId: mayor.id, payload: { cancel_status: "failed", reason: "not needed", actor: "mayor" } });
+    expect((await statusEvents(bead.id)).map((e) => [e.oldValue, e.newValue])).toEqual([["in_progress", "failed"]]);
+    expect(event.createdAt.getTime()).toBeLessThanOrEqual((await statusEvents(bead.id))[0].createdAt.getTime());
+
+    const again = await callAgentApi("gt_bead_update", mayorToken, { bead_id: bead.id, title: "x" });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe("conflict");
+    expect((await callAgentApi("gt_bead_update", mayorToken, { bead_id: bead.id })).status).toBe(400);
+    expect((await callAgentApi("gt_bead_update", mayorToken, { bead_id: "nope", title: "x" })).status).toBe(404);
+  });
+
+  it("gt_bead_update to a non-terminal status writes only the status change", async () => {
+    const { town, rig, mayorToken } = await polecatTown();
+    const bead = await makeBead(db, town.id, { rigId: rig.id, status: "in_progress" });
+    expect((await callAgentApi("gt_bead_update", mayorToken, { bead_id: bead.id, status: "open" })).status).toBe(200);
+    expect(await db.townEvent.count({ where: { beadId: bead.id, eventType: "bead_cancelled" } })).toBe(0);
+    expect((await statusEvents(bead.id)).map((e) => [e.oldValue, e.newValue])).toEqual([["in_progress", "open"]]);
+  });
+});
+
+describe("mayor: convoys", () => {
+  function fakeGitHub() {
+    const calls: Parameters<FeatureBranchCreator["createBranch"]>[0][] = [];
+    const github: FeatureBranchCreator = {
+      async createBranch(input) {
+        calls.push(input);
+        return { ok: true, created: true };
+      },
+    };
+    return { github, calls };
+  }
+
+  async function slingBatch(token: string, body: unknown, github?: FeatureBranchCreator) {
+    const req = new Request("http://localhost/api/agent/gt_sling_batch", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const res = await handleAgentRequest(req, "gt_sling_batch", { db, now: new Date(), github });
+    return { status: res.status, json: await res.json() };
+  }
+
+  it("gt_sling_batch creates the convoy, its tasks, tracks and blocks edges, events, and the feature branch", async () => {
+    const { town, rig, mayor, mayorToken } = await polecatTown();
+    await db.townSettings.update({ where: { townId: town.id }, data: { config: { git_auth: { github_token: "town-secret-token" } } } });
+    const { github, calls } = fakeGitHub();
+    const res = await slingBatch(
+      mayorToken,
+      {
+        rig_id: rig.id, convoy_title: "Search: index + API + UI",
+        tasks: [{ title: "Index" }, { title: "API", depends_on: [0] }, { title: "UI", body: "React", depends_on: [1, 0] }],
+        metadata: { epic: "search" },
+      },
+      github,
+    );
+    expect(res.status).toBe(201);
+    const convoyId = res.json.convoy_id;
+    const branch = `convoy/search-index-api-ui/${convoyId.slice(0, 8)}/head`;
+    expect(res.json).toMatchObject({ feature_branch: branch, feature_branch_on_github: "created", merge_mode: "review-then-land", staged: false, total_beads: 3 });
+    expect(JSON.stringify(res.json)).not.toContain("town-secret-token");
+    expect(calls).toEqual([{ townToken: "town-secret-token", repoUrl: rig.gitUrl, branch, fromBranch: "main" }]);
+
+    const convoy = await db.bead.findUniqueOrThrow({ where: { id: convoyId }, include: { convoy: true } });
+    expect(convoy).toMatchObject({
+      type: "convoy", status: "open", rigId: null, labels: ["gt:convoy"], createdBy: mayor.id, metadata: { epic: "search", feature_branch: branch },
+      convoy: { totalBeads: 3, closedBeads: 0, featureBranch: branch, mergeMode: "review-then-land", staged: false },
+    });
+    const ids: string[] = res.json.tasks.map((t: { bead_id: string }) => t.bead_id);
+    const tasks = await db.bead.findMany({ where: { id: { in: ids } } });
+    for (const t of tasks) expect(t).toMatchObject({ type: "issue", status: "open", rigId: rig.id, metadata: { convoy_id: convoyId, feature_branch: branch, epic: "search" } });
+    const deps = await db.beadDependency.findMany({ where: { townId: town.id } });
+    const edge = (from: string, to: string) => deps.find((d) => d.beadId === from && d.dependsOnBeadId === to)?.dependencyType;
+    for (const id of ids) expect(edge(id, convoyId)).toBe("tracks");
+    expect(edge(ids[1], ids[0])).toBe("blocks");
+    expect(edge(ids[2], ids[1])).toBe("blocks");
+    expect(edge(ids[2], ids[0])).toBe("blocks");
+    expect(deps).toHaveLength(6);
+    const created = await db.townEvent.findMany({ where: { townId: town.id, eventType: "bead_created" }, orderBy: { seq: "asc" } });
+    expect(created.map((e) => e.beadId)).toEqual([convoyId, ...ids]);
+    expect(created[1].payload).toEqual({ bead_type: "issue", rig_id: rig.id, convoy_id: convoyId, has_blockers: false });
+    expect(created[2].payload).toMatchObject({ has_blockers: true });
+  });
+
+  it("takes merge mode and staging from the town settings when the call does not say", async () => {
+    const { town, rig, mayorToken } = await polecatTown();
+    await db.townSettings.update({ where: { townId: town.id }, data: { config: { convoy_merge_mode: "review-and-merge", staged_convoys_default: true } } });
+    const res = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "Two", tasks: [{ title: "a" }, { title: "b" }], parallel: true });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ merge_mode: "review-and-merge", staged: true, feature_branch_on_github: "skipped" });
+    const explicit = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "Three", tasks: [{ title: "a" }], merge_mode: "review-then-land", staged: false });
+    expect(explicit.json).toMatchObject({ merge_mode: "review-then-land", staged: false });
+  });
+
+  it("refuses a cycle, an out-of-range index, no dependencies without parallel, and no tasks — writing nothing", async () => {
+    const { town, rig, mayorToken } = await polecatTown();
+    const cycle = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "C", tasks: [{ title: "a", depends_on: [2] }, { title: "b", depends_on: [0] }, { title: "c", depends_on: [1] }] });
+    expect(cycle.status).toBe(400);
+    expect(cycle.json.error.message).toMatch(/^Convoy dependency graph contains a cycle — 3 tasks/);
+    const range = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "C", tasks: [{ title: "a" }, { title: "b", depends_on: [5] }] });
+    expect(range.status).toBe(400);
+    expect(range.json.error.issues[0].path).toEqual(["tasks", 1, "depends_on", 0]);
+    const self = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "C", tasks: [{ title: "a", depends_on: [0] }, { title: "b" }] });
+    expect(self.status).toBe(400);
+    const flat = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "C", tasks: [{ title: "a" }, { title: "b" }] });
+    expect(flat.status).toBe(400);
+    expect(flat.json.error.message).toContain("parallel: true");
+    expect((await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "C", tasks: [] })).status).toBe(400);
+    expect(await db.bead.count({ where: { townId: town.id, type: { in: ["convoy", "issue"] } } })).toBe(0);
+    expect(await db.townEvent.count({ where: { townId: town.id } })).toBe(0);
+  });
+
+  it("a failing GitHub branch creation never undoes the convoy", async () => {
+    const { rig, mayorToken } = await polecatTown();
+    const github: FeatureBranchCreator = { createBranch: async () => ({ ok: false, reason: "no GitHub token configured" }) };
+    const res = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "X", tasks: [{ title: "a" }] }, github);
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ feature_branch_on_github: "failed", feature_branch_note: "no GitHub token configured" });
+    expect(await db.bead.count({ where: { id: res.json.convoy_id } })).toBe(1);
+  });
+
+  it("gt_convoy_start clears staged and records convoy_started once", async () => {
+    const { town, rig, mayorToken, token } = await polecatTown();
+    const sling = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "Staged", tasks: [{ title: "a" }], staged: true });
+    const convoyId = sling.json.convoy_id;
+    expect((await callAgentApi("gt_convoy_start", token, { convoy_id: convoyId })).status).toBe(403);
+    const res = await callAgentApi("gt_convoy_start", mayorToken, { convoy_id: convoyId });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ started: true, was_staged: true });
+    expect((await db.convoyMetadata.findUniqueOrThrow({ where: { beadId: convoyId } })).staged).toBe(false);
+    const again = await callAgentApi("gt_convoy_start", mayorToken, { convoy_id: convoyId });
+    expect(again.json.was_staged).toBe(false);
+    const started = await db.townEvent.findMany({ where: { townId: town.id, eventType: "convoy_started" } });
+    expect(started.map((e) => e.payload)).toEqual([{ convoy_id: convoyId }]);
+    const issue = await makeBead(db, town.id, { rigId: rig.id });
+    expect((await callAgentApi("gt_convoy_start", mayorToken, { convoy_id: issue.id })).status).toBe(404);
+  });
+
+  it("gt_convoy_close cancels every unfinished tracked bead (events first), then closes the convoy", async () => {
+    const { town, rig, mayorToken } = await polecatTown();
+    const sling = await slingBatch(mayorToken, { rig_id: rig.id, convoy_title: "Close me", tasks: [{ title: "a" }, { title: "b" }, { title: "c" }], parallel: true });
+    const convoyId = sling.json.convoy_id;
+    const [a, b, c]: string[] = sling.json.tasks.map((t: { bead_id: string }) => t.bead_id);
+    await db.bead.update({ where: { id: a }, data: { status: "closed" } });
+    await db.bead.update({ where: { id: b }, data: { status: "in_progress" } });
+
+    const res = await callAgentApi("gt_convoy_close", mayorToken, { convoy_id: convoyId });
+    expect(res.status).toBe(200);
+    expect(res.json.cancelled_bead_ids.sort()).toEqual([b, c].sort());
+    const cancels = await db.townEvent.findMany({ where: { townId: town.id, eventType: "bead_cancelled" } });
+    expect(cancels.map((e) => e.beadId).sort()).toEqual([b, c].sort());
+    expect(cancels[0].payload).toMatchObject({ cancel_status: "closed" });
+    for (const id of [b, c]) {
+      expect((await db.bead.findUniqueOrThrow({ where: { id } })).status).toBe("closed");
+      expect((await statusEvents(id)).at(-1)).toMatchObject({ newValue: "closed" });
+    }
+    const convoy = await db.bead.findUniqueOrThrow({ where: { id: convoyId }, include: { convoy: true } });
+    expect(convoy.status).toBe("closed");
+    expect(convoy.convoy).toMatchObject({ totalBeads: 3, closedBeads: 3 });
+    expect(convoy.convoy?.landedAt).not.toBeNull();
+    expect((await statusEvents(convoyId)).map((e) => [e.oldValue, e.newValue])).toEqual([["open", "closed"]]);
+    expect((await callAgentApi("gt_convoy_close", mayorToken, { convoy_id: convoyId })).status).toBe(409);
+  });
+});
