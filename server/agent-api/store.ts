@@ -18,6 +18,19 @@ export function inTransaction<T>(db: PrismaClient, fn: (tx: Tx) => Promise<T>): 
   return db.$transaction(fn, { maxWait: 15_000, timeout: 30_000 });
 }
 
+/**
+ * A writing tool's transaction: its writes, then the town made due (SPEC.md §3b: an enqueued event or a
+ * change to the town's work pulls the next tick to now). The town row is touched last, so the
+ * transaction holds that row's lock for the shortest time (the tick claims its lease on the same row).
+ */
+export function inTownTransaction<T>(db: PrismaClient, townId: string, now: Date, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(db, async (tx) => {
+    const result = await fn(tx);
+    await makeTownDue(tx, townId, now);
+    return result;
+  });
+}
+
 export function json(value: unknown): Prisma.InputJsonValue {
   return value as Prisma.InputJsonValue;
 }
@@ -32,8 +45,8 @@ export function asStringArray(value: unknown): string[] {
 
 /**
  * Records a fact for the reconciler (DOMAIN.md §3): the payload is checked against the event's own schema
- * first — the same check the drain makes — so we never enqueue an event that would poison at once. Then
- * the town is made due, so the tick applies it within seconds (SPEC.md §3b).
+ * first — the same check the drain makes — so we never enqueue an event that would poison at once. Call
+ * it inside `inTownTransaction`, which makes the town due so the tick applies it within seconds.
  */
 export async function enqueueTownEvent<T extends EventType>(
   tx: Tx,
@@ -54,7 +67,6 @@ export async function enqueueTownEvent<T extends EventType>(
     },
     select: { id: true },
   });
-  await makeTownDue(tx, townId, now);
   return row.id;
 }
 
@@ -70,7 +82,6 @@ export async function enqueueTownEvents(
   await tx.townEvent.createMany({
     data: events.map((e) => ({ townId, eventType: e.type, agentId: e.agentId ?? null, beadId: e.beadId ?? null, payload: json(e.payload), createdAt: now })),
   });
-  await makeTownDue(tx, townId, now);
 }
 
 /** The calling agent (its metadata row and agent bead), in its own town. */

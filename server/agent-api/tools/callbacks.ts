@@ -1,5 +1,5 @@
 import { AgentCompletedBodySchema, ContainerStatusBodySchema, GtDoneBodySchema } from "../schemas";
-import { enqueueTownEvent, inTransaction } from "../store";
+import { enqueueTownEvent, inTownTransaction } from "../store";
 import { defineTool } from "./define";
 
 // gt_done and the runtime callbacks only record facts (DOMAIN.md §3, §11 #1): the tick applies them in
@@ -10,7 +10,7 @@ export const gtDone = defineTool({
   description: "Report your work done: {branch, pr_url?, summary?}. You will be unhooked and set to idle.",
   schema: GtDoneBodySchema,
   async run({ db, principal, now }, input) {
-    const eventId = await inTransaction(db, (tx) =>
+    const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(
         tx,
         principal.townId,
@@ -27,7 +27,7 @@ export const agentCompleted = defineTool({
   description: "Runtime callback on process exit: {status: completed|failed, reason?}.",
   schema: AgentCompletedBodySchema,
   async run({ db, principal, now }, input) {
-    const eventId = await inTransaction(db, (tx) =>
+    const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(tx, principal.townId, "agent_completed", { agentId: principal.agentId, payload: { status: input.status, reason: input.reason ?? null } }, now),
     );
     return { status: 202, body: { accepted: true, event_id: eventId } };
@@ -38,7 +38,7 @@ export const containerStatus = defineTool({
   description: "Runtime callback with the agent's process status: {status, exit_reason?}.",
   schema: ContainerStatusBodySchema,
   async run({ db, principal, now }, input) {
-    const eventId = await inTransaction(db, (tx) =>
+    const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(
         tx,
         principal.townId,

@@ -4,7 +4,6 @@ import { LABELS } from "../../domain/constants";
 import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../../domain/settings";
 import { isTerminal, type BeadStatus, type BeadType } from "../../domain/types";
 import { WORK_TYPES } from "../../services/beads";
-import { makeTownDue } from "../../services/towns";
 import { validateConvoyDag, convoyFeatureBranch } from "../convoy-dag";
 import { badRequest, conflict, notFound } from "../errors";
 import {
@@ -24,7 +23,7 @@ import {
   enqueueTownEvents,
   getTownBead,
   getTownRig,
-  inTransaction,
+  inTownTransaction,
   insertBead,
   json,
   type Tx,
@@ -39,7 +38,7 @@ export const gtSling = defineTool({
   roles: MAYOR_ONLY,
   schema: SlingBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const rig = await getTownRig(tx, principal.townId, input.rig_id);
       const bead = await insertBead(
         tx,
@@ -108,7 +107,7 @@ export const gtSlingBatch = defineTool({
     if (!dag.ok) throw badRequest(dag.message, dag.issues);
     const townId = principal.townId;
 
-    const created = await inTransaction(db, async (tx) => {
+    const created = await inTownTransaction(db, townId, now, async (tx) => {
       const rig = await getTownRig(tx, townId, input.rig_id);
       const settings = await tx.townSettings.findUnique({ where: { townId }, select: { config: true } });
       const defaults = convoyDefaults(settings?.config, rig.config);
@@ -247,7 +246,7 @@ export const gtBeadUpdate = defineTool({
   roles: MAYOR_ONLY,
   schema: BeadUpdateBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
       const bead = await getTownBead(tx, townId, input.bead_id);
       if (bead.type === "agent") throw conflict("Agent beads are managed by the system.");
@@ -285,7 +284,6 @@ export const gtBeadUpdate = defineTool({
           failure: input.status === "failed" ? { code: "cancelled", message: reason, source: "mayor" } : undefined,
         });
       }
-      await makeTownDue(tx, townId, now);
       const updated = await getTownBead(tx, townId, bead.id);
       return { body: { bead: beadDetail(updated), changed: [...changed, ...(input.status !== undefined && input.status !== bead.status ? ["status"] : [])] } };
     });
@@ -305,7 +303,7 @@ export const gtConvoyStart = defineTool({
   roles: MAYOR_ONLY,
   schema: ConvoyRefBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
       const convoy = await getOpenConvoy(tx, townId, input.convoy_id);
       const wasStaged = convoy.meta.staged;
@@ -331,7 +329,7 @@ export const gtConvoyClose = defineTool({
   roles: MAYOR_ONLY,
   schema: ConvoyRefBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
       const convoy = await getOpenConvoy(tx, townId, input.convoy_id);
       const tracked = await tx.beadDependency.findMany({
@@ -349,7 +347,6 @@ export const gtConvoyClose = defineTool({
       }
       await changeBeadStatus(tx, townId, convoy, "closed", now, { agentId: principal.agentId, reason, actor: "mayor" });
       await tx.$executeRaw`UPDATE convoy_metadata SET closed_beads = total_beads, landed_at = ${now} WHERE bead_id = ${convoy.id} AND town_id = ${townId}`;
-      await makeTownDue(tx, townId, now);
       return { body: { convoy_id: convoy.id, closed: true, cancelled_bead_ids: cancelled } };
     });
   },

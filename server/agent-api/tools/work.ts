@@ -1,6 +1,5 @@
 import { LABELS } from "../../domain/constants";
 import { isTerminal, type Priority } from "../../domain/types";
-import { makeTownDue } from "../../services/towns";
 import { conflict, notFound } from "../errors";
 import { BeadStatusBodySchema, EscalateBodySchema, MailSendBodySchema, RequestChangesBodySchema } from "../schemas";
 import {
@@ -9,7 +8,7 @@ import {
   enqueueTownEvent,
   findMayor,
   getTownBead,
-  inTransaction,
+  inTownTransaction,
   insertBead,
   json,
   loadCaller,
@@ -32,7 +31,7 @@ export const gtRequestChanges = defineTool({
   roles: REFINERY_ONLY,
   schema: RequestChangesBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
       const agent = await loadCaller(tx, principal);
       if (!agent.currentHookBeadId) throw conflict("You are not hooked to a merge request; gt_request_changes needs the MR you are reviewing.");
@@ -99,7 +98,7 @@ export const gtEscalate = defineTool({
   description: "Raise an escalation: {title, body?, priority? (low|medium|high|critical severity), metadata?}.",
   schema: EscalateBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
       const agent = await loadCaller(tx, principal);
       const severity = input.priority ?? "medium";
@@ -154,7 +153,6 @@ export const gtEscalate = defineTool({
           data: { townId, kind: "escalation", message: `Escalation (${severity}) from ${agent.bead.title}: ${input.title}`, beadId: escalation.id, createdAt: now },
         });
       }
-      await makeTownDue(tx, townId, now);
       return { status: 201, body: { escalation_id: escalation.id, severity, mayor_notified: mayorMailed } };
     });
   },
@@ -164,12 +162,11 @@ export const gtMailSend = defineTool({
   description: "Mail another agent of your town: {to_agent_id, subject, body}.",
   schema: MailSendBodySchema,
   async run({ db, principal, now }, input) {
-    return inTransaction(db, async (tx) => {
+    return inTownTransaction(db, principal.townId, now, async (tx) => {
       const recipient = await tx.agentMetadata.findFirst({ where: { beadId: input.to_agent_id, townId: principal.townId }, select: { beadId: true } });
       if (!recipient) throw notFound(`Agent ${input.to_agent_id} not found in this town.`);
       const mail = await sendMail(tx, principal.townId, { fromAgentId: principal.agentId, toAgentId: recipient.beadId, subject: input.subject, body: input.body }, now);
-      // Working agents get their mail pushed by the tick's housekeeping.
-      await makeTownDue(tx, principal.townId, now);
+      // (made due: working agents get their mail pushed by the tick's housekeeping)
       return { status: 201, body: { mail_id: mail.id } };
     });
   },
