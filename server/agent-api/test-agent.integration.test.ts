@@ -45,10 +45,12 @@ afterAll(async () => {
 
 function runAgent(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    // Only what the agent needs (Next's ProcessEnv type insists on NODE_ENV, hence the cast).
+    const childEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } as unknown as NodeJS.ProcessEnv;
+    const child = spawn(process.execPath, [SCRIPT], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
+    child.stdout.on("data", (d: Buffer) => (output += d));
+    child.stderr.on("data", (d: Buffer) => (output += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("error", reject);
     child.on("exit", (code) => {
