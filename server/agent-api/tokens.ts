@@ -24,7 +24,7 @@ export interface AgentPrincipal {
   role: AgentRole;
 }
 
-export interface MintAgentTokenInput extends AgentPrincipal {}
+export type MintAgentTokenInput = AgentPrincipal;
 
 export interface TokenOptions {
   /** Signing key; defaults to the environment's GASTOWN_TOKEN_KEY. */
@@ -131,7 +131,7 @@ export function bearerToken(value: string | null | undefined): string | null {
   const trimmed = value.trim();
   const match = /^Bearer\s+(\S+)$/i.exec(trimmed);
   if (match) return match[1];
-  if (/\s/.test(trimmed) || trimmed === "") return null;
+  if (/\s/.test(trimmed) || trimmed === "" || /^bearer$/i.test(trimmed)) return null;
   return trimmed;
 }
 

@@ -253,11 +253,11 @@ export const gtBeadUpdate = defineTool({
       if (isTerminal(bead.status)) throw conflict(`Bead ${bead.id} is ${bead.status}; terminal beads are immutable (a person can retry it).`);
 
       const data: Prisma.BeadUpdateManyMutationInput = {};
-      const changed: string[] = [];
-      if (input.title !== undefined && input.title !== bead.title) (data.title = input.title), changed.push("title");
-      if (input.body !== undefined && (input.body ?? null) !== bead.body) (data.body = input.body ?? null), changed.push("body");
-      if (input.priority !== undefined && input.priority !== bead.priority) (data.priority = input.priority), changed.push("priority");
-      if (input.labels !== undefined) (data.labels = json(input.labels)), changed.push("labels");
+      if (input.title !== undefined && input.title !== bead.title) data.title = input.title;
+      if (input.body !== undefined && (input.body ?? null) !== bead.body) data.body = input.body ?? null;
+      if (input.priority !== undefined && input.priority !== bead.priority) data.priority = input.priority;
+      if (input.labels !== undefined) data.labels = json(input.labels);
+      const changed = Object.keys(data);
       if (changed.length) {
         const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status }, data: { ...data, updatedAt: now } });
         if (res.count === 0) throw conflict(`Bead ${bead.id} changed while it was being updated; read it again and retry.`);
