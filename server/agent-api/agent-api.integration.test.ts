@@ -188,6 +188,20 @@ describe("gt_heartbeat", () => {
     expect(mails.every((m) => m.status === "closed" && m.closedAt)).toBe(true);
     for (const m of mails) expect((await statusEvents(m.id)).map((e) => [e.oldValue, e.newValue])).toEqual([["open", "closed"]]);
   });
+
+  it("never hands out a nudge or a mail twice to concurrent heartbeats", async () => {
+    const { town, polecat, token, mayor } = await polecatTown({ status: "working" });
+    await db.agentNudge.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ townId: town.id, agentBeadId: polecat.id, message: `n${i}` })) });
+    for (let i = 0; i < 5; i++) {
+      await db.bead.create({ data: { townId: town.id, type: "message", title: `m${i}`, assigneeAgentBeadId: polecat.id, metadata: { from_agent_id: mayor.id } } });
+    }
+    const answers = await Promise.all([1, 2, 3].map(() => callAgentApi("gt_heartbeat", token, {})));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const nudges = answers.flatMap((a) => a.json.nudges.map((n: { message: string }) => n.message));
+    const mail = answers.flatMap((a) => a.json.mail.map((m: { subject: string }) => m.subject));
+    expect(nudges.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`).sort());
+    expect(mail.sort()).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
 });
 
 describe("gt_prime", () => {
