@@ -27,8 +27,21 @@ export function beadTransitionViolation(current: BeadStatus, to: BeadStatus): st
   return null;
 }
 
+/**
+ * Only https:// PR URLs are stored (DOMAIN.md §11 #23). The one exception is plain http on a loopback host,
+ * which is where a local GitHub test server lives; such a URL cannot point at anyone else's repository.
+ */
 export function isValidPrUrl(url: string | null | undefined): url is string {
-  return typeof url === "string" && url.startsWith("https://") && url.length > "https://".length;
+  if (typeof url !== "string") return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (!parsed.hostname) return false;
+  if (parsed.protocol === "https:") return true;
+  return parsed.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
 }
 
 function hasLabel(bead: Pick<Bead, "labels">, label: string) {
