@@ -6,13 +6,16 @@ import { getDb, type Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
+import type { TickDeps } from "../tick/run-tick";
 
 // tRPC setup: context (db + signed-in user), the error table (STYLE.md #6) and the procedure ladder:
 // public → authed (signed in) → town (member of the town in input.townId; non-members get NOT_FOUND so a
 // town's existence is not revealed) → write (member or owner; viewers read only) → owner.
 
 export type Role = "owner" | "member" | "viewer";
-export type Context = { db: PrismaClient; user: SessionUser | null };
+/** `tickDeps` is optional: the routers that run the tick (dry run, replay) or talk to the runtime (agent stop,
+ *  log) default to the app's `getTickDeps()`; tests pass doubles. */
+export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps };
 
 export async function createContext(opts: { headers: Headers }): Promise<Context> {
   return { db: getDb(), user: await getSessionUser(opts.headers) };

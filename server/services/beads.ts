@@ -2,6 +2,24 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
+import type { SqlClient } from "../db/pool";
+import { explainBead } from "../domain/explain";
+import { isTerminal } from "../domain/types";
+import { loadWorld } from "../tick/load-world";
+import { BEAD_COLUMNS, beadFromRow, reviewFromRow } from "../tick/rows";
+import type { RecordedAction } from "../tick/run-tick";
+import {
+  asRecord,
+  changeStatusByPerson,
+  enqueueEvent,
+  inTransaction,
+  json,
+  movedConflict,
+  recountConvoysTracking,
+  unhookAgentsOf,
+  writeBeadEvent,
+  type Tx,
+} from "./people-writes";
 import { getRigOrThrow } from "./rigs";
 import { makeTownDue } from "./towns";
 
@@ -151,4 +169,133 @@ export async function getBeadOrThrow(db: Db, townId: string, beadId: string) {
   if (!bead) throw new AppError("not_found", "Bead not found in this town.");
   const timeline = await db.beadEvent.findMany({ where: { beadId, townId }, orderBy: { createdAt: "desc" }, take: 200 });
   return { ...bead, labels: bead.labels as string[], metadata: bead.metadata as Record<string, unknown>, timeline };
+}
+
+// ------------------------------------------------------------------------------------------ people's writes
+
+const RETRYABLE_TYPES = new Set(["issue", "merge_request"]);
+/** Metadata keys a failure or the auto-merge machinery left on a bead; a retry starts without them. */
+const FAILURE_KEYS = ["failureReason", "failureMessage", "failureSource", "failureKind", "last_dispatch_error"];
+const MR_RESET_KEYS = ["auto_merge_pending", "poll_null_count"];
+
+async function findBeadOrThrow(tx: Tx, townId: string, beadId: string) {
+  const bead = await tx.bead.findFirst({ where: { id: beadId, townId } });
+  if (!bead) throw new AppError("not_found", "Bead not found in this town.");
+  return bead;
+}
+
+/**
+ * Cancel (SPEC.md §4.1 beads page): the `bead_cancelled` event `{cancel_status: failed}` goes in first, then
+ * the synchronous status write, in one transaction (DOMAIN.md §3) — so the next tick unhooks the agents on
+ * it and stops the ones that were working. A finished bead cannot be cancelled (CONFLICT).
+ */
+export async function cancelBead(db: PrismaClient, townId: string, actorUserId: string, input: { beadId: string; reason?: string }, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const bead = await findBeadOrThrow(tx, townId, input.beadId);
+    if (bead.type === "agent") throw new AppError("conflict", "Agents are not cancelled; stop, reset or delete them on the agents page.");
+    if (bead.type === "convoy") throw new AppError("conflict", "Close a convoy from its page: closing it also cancels its unfinished beads.");
+    if (isTerminal(bead.status)) throw new AppError("conflict", `This bead is already ${bead.status}; there is nothing to cancel.`);
+    const reason = input.reason?.trim() || "cancelled by a person";
+    await enqueueEvent(tx, townId, "bead_cancelled", { beadId: bead.id, payload: { cancel_status: "failed", reason, actor: "user" } }, now);
+    await changeStatusByPerson(tx, townId, actorUserId, bead, "failed", now, { reason, failure: { code: "cancelled", message: reason } });
+    await makeTownDue(tx, townId, now);
+    return findBeadOrThrow(tx, townId, bead.id);
+  });
+}
+
+/**
+ * Retry (SPEC.md §2, §3b): the explicit, audited way out of `failed` for an issue or a merge request. The
+ * bead reopens in place: `open`, no assignee (agents still hooked to it are unhooked), dispatch counters
+ * zeroed, failure marks dropped. A retried MR also gets its review `retry_count` + 1 and its auto-merge
+ * state cleared. Anything not failed is a CONFLICT (its status moved, or it never failed).
+ */
+export async function retryBead(
+  db: PrismaClient,
+  townId: string,
+  actorUserId: string,
+  input: { beadId: string; only?: "merge_request" },
+  now = new Date(),
+) {
+  return inTransaction(db, async (tx) => {
+    const bead = await findBeadOrThrow(tx, townId, input.beadId);
+    if (input.only && bead.type !== input.only) throw new AppError("bad_request", "That bead is not a merge request.");
+    if (!RETRYABLE_TYPES.has(bead.type)) throw new AppError("conflict", `Only failed issues and merge requests can be retried; this is a ${bead.type}.`);
+    if (bead.status !== "failed") throw new AppError("conflict", `Only a failed bead can be retried; this one is ${bead.status}.`);
+    const isMr = bead.type === "merge_request";
+    const metadata = { ...asRecord(bead.metadata) };
+    for (const key of [...FAILURE_KEYS, ...(isMr ? MR_RESET_KEYS : [])]) delete metadata[key];
+    const res = await tx.bead.updateMany({
+      where: { id: bead.id, townId, status: "failed" },
+      data: {
+        status: "open",
+        assigneeAgentBeadId: null,
+        dispatchAttempts: 0,
+        lastDispatchAttemptAt: null,
+        closedAt: null,
+        metadata: json(metadata),
+        updatedAt: now,
+      },
+    });
+    if (res.count === 0) throw movedConflict();
+    let reviewRetryCount: number | null = null;
+    if (isMr) {
+      const review = await tx.reviewMetadata.update({
+        where: { beadId: bead.id },
+        data: { retryCount: { increment: 1 }, autoMergeReadySince: null },
+        select: { retryCount: true },
+      });
+      reviewRetryCount = review.retryCount;
+    }
+    await unhookAgentsOf(tx, townId, actorUserId, bead.id, "bead retried", now);
+    await writeBeadEvent(
+      tx,
+      townId,
+      actorUserId,
+      {
+        beadId: bead.id,
+        eventType: "status_changed",
+        oldValue: "failed",
+        newValue: "open",
+        metadata: { retry: true, reason: "retried by a person", ...(reviewRetryCount !== null ? { review_retry_count: reviewRetryCount } : {}) },
+      },
+      now,
+    );
+    await recountConvoysTracking(tx, townId, bead.id);
+    await makeTownDue(tx, townId, now);
+    return findBeadOrThrow(tx, townId, bead.id);
+  });
+}
+
+/** How many recent ticks "the last decisions about this bead" looks back through. */
+export const EXPLAIN_TICK_WINDOW = 20;
+
+/**
+ * "Why is this stuck?" (SPEC.md §4.1 bead page): the domain's `explainBead` on the world the reconciler
+ * would load now, plus the decisions of the last ticks whose actions targeted the bead.
+ */
+export async function explainBeadForPage(db: Db, pool: SqlClient, townId: string, beadId: string, now = new Date()) {
+  const exists = await db.bead.findFirst({ where: { id: beadId, townId }, select: { id: true } });
+  if (!exists) throw new AppError("not_found", "Bead not found in this town.");
+  const world = await loadWorld(pool, townId, now);
+  if (!world.beads.some((b) => b.id === beadId)) {
+    // Finished beads nobody refers to are not in the reconciler's view; add this one so the facts say why.
+    const { rows } = await pool.query(`SELECT ${BEAD_COLUMNS} FROM beads b WHERE b.town_id = $1 AND b.bead_id = $2`, [townId, beadId]);
+    if (rows[0]) world.beads.push(beadFromRow(rows[0]));
+    const review = await pool.query(`SELECT * FROM review_metadata WHERE town_id = $1 AND bead_id = $2`, [townId, beadId]);
+    if (review.rows[0]) world.reviews.push(reviewFromRow(review.rows[0]));
+  }
+  const explanation = explainBead(world, beadId, now);
+  const decisions = await db.$queryRaw<{ tick_id: string; started_at: Date; action: Record<string, unknown> }[]>`
+    SELECT t.tick_id, t.started_at, a.value AS action
+      FROM (SELECT tick_id, started_at, actions FROM ticks WHERE town_id = ${townId}
+             ORDER BY started_at DESC, tick_id DESC LIMIT ${EXPLAIN_TICK_WINDOW}) t
+      CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.actions) = 'array' THEN t.actions ELSE '[]'::jsonb END) a
+     WHERE a.value->'target'->>'id' = ${beadId}
+     ORDER BY t.started_at DESC, t.tick_id DESC`;
+  return {
+    ...explanation,
+    lastDecisions: decisions.map((d) => ({ tickId: d.tick_id, at: d.started_at, ...(d.action as object) })) as Array<
+      { tickId: string; at: Date } & Partial<RecordedAction>
+    >,
+  };
 }

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { router, townOwnerProcedure, townProcedure, TownIdSchema, type Context } from "../trpc";
+import { getTickDeps } from "../../tick/deps";
+import type { TickDeps } from "../../tick/run-tick";
+import { dryRunTown, latestTick, listTicks, replayTown } from "../../services/ticks";
+
+// Tick history (any member) and the debug tools (owners only, SPEC.md §3b Roles): dry run and replay.
+
+/** The tick dependencies for this request: the context's (tests pass doubles), else the app's. */
+export function tickDepsOf(ctx: Context): TickDeps {
+  return ctx.tickDeps ?? getTickDeps();
+}
+
+export const tickRouter = router({
+  history: townProcedure
+    .input(
+      z.strictObject({
+        townId: TownIdSchema,
+        cursor: z.string().max(500).nullish(),
+        limit: z.number().int().min(1).max(100).default(20),
+      }),
+    )
+    .query(({ ctx, input }) => listTicks(ctx.db, ctx.town.id, { cursor: input.cursor ?? undefined, limit: input.limit })),
+
+  latest: townProcedure.input(z.strictObject({ townId: TownIdSchema })).query(({ ctx }) => latestTick(ctx.db, ctx.town.id)),
+
+  dryRun: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema }))
+    .mutation(({ ctx }) => dryRunTown(tickDepsOf(ctx), ctx.town.id)),
+
+  replay: townOwnerProcedure
+    .input(
+      z.strictObject({
+        townId: TownIdSchema,
+        from: z.string().max(100).optional(),
+        to: z.string().max(100).optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => replayTown(tickDepsOf(ctx), ctx.town.id, { from: input.from, to: input.to })),
+});

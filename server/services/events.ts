@@ -1,0 +1,229 @@
+import { z } from "zod";
+import type { Db } from "../db/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { AppError } from "../api/errors";
+import { parseEventPayload } from "../domain/events";
+import { inTransaction, json, makeTownDue, writeAudit } from "./people-writes";
+
+// The town's event queue as people see it (SPEC.md §2 poison protection, §4.1 events and poison pages):
+// pending (with retry counts and the last error), processed, poisoned, discarded — paged by `seq` — and
+// the poison inbox's repairs: requeue, edit-and-requeue (re-validated), discard with a note, bulk requeue.
+// Nothing is ever deleted: a discarded event keeps its row.
+
+export const EVENT_QUEUE_STATUSES = ["pending", "processed", "poisoned", "discarded"] as const;
+export type EventQueueStatus = (typeof EVENT_QUEUE_STATUSES)[number];
+
+export const EventTypeFilterSchema = z.string().trim().min(1).max(100);
+
+/** Edited payloads are JSON objects of bounded size (the drain re-validates them against their schema). */
+export const EventPayloadEditSchema = z
+  .record(z.string(), z.unknown())
+  .refine((p) => JSON.stringify(p).length <= 64 * 1024, "The payload is larger than 64 KiB.");
+
+function statusWhere(status: EventQueueStatus): Prisma.TownEventWhereInput {
+  switch (status) {
+    case "pending":
+      return { processedAt: null, poisonedAt: null, discardedAt: null };
+    case "processed":
+      return { processedAt: { not: null } };
+    case "poisoned":
+      return { poisonedAt: { not: null }, processedAt: null, discardedAt: null };
+    case "discarded":
+      return { discardedAt: { not: null } };
+  }
+}
+
+function statusOf(e: { processedAt: Date | null; poisonedAt: Date | null; discardedAt: Date | null }): EventQueueStatus {
+  if (e.discardedAt) return "discarded";
+  if (e.processedAt) return "processed";
+  if (e.poisonedAt) return "poisoned";
+  return "pending";
+}
+
+function parseSeqCursor(cursor: string): bigint {
+  if (!/^\d{1,19}$/.test(cursor)) throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
+  return BigInt(cursor);
+}
+
+type EventRow = Prisma.TownEventGetPayload<object>;
+
+function toView(e: EventRow) {
+  return {
+    id: e.id,
+    seq: e.seq.toString(),
+    eventType: e.eventType,
+    status: statusOf(e),
+    agentId: e.agentId,
+    beadId: e.beadId,
+    payload: e.payload as Record<string, unknown>,
+    createdAt: e.createdAt,
+    processedAt: e.processedAt,
+    retryCount: e.retryCount,
+    lastError: e.lastError,
+    poisonedAt: e.poisonedAt,
+    poisonReason: e.poisonReason,
+    discardedAt: e.discardedAt,
+    discardedBy: e.discardedBy,
+    discardNote: e.discardNote,
+    requeuedAt: e.requeuedAt,
+    requeuedBy: e.requeuedBy,
+    requeueCount: e.requeueCount,
+  };
+}
+
+/**
+ * One page of the queue. Pending events come in drain order (seq ascending: what runs next is on top);
+ * the other lists show the most recent first (seq descending). The cursor is the last seq of the page.
+ */
+export async function listEvents(
+  db: Db,
+  townId: string,
+  input: { status: EventQueueStatus; type?: string; cursor?: string; limit: number },
+) {
+  const ascending = input.status === "pending";
+  const where: Prisma.TownEventWhereInput = { townId, ...statusWhere(input.status), ...(input.type ? { eventType: input.type } : {}) };
+  if (input.cursor) {
+    const seq = parseSeqCursor(input.cursor);
+    where.seq = ascending ? { gt: seq } : { lt: seq };
+  }
+  const rows = await db.townEvent.findMany({ where, orderBy: { seq: ascending ? "asc" : "desc" }, take: input.limit + 1 });
+  const items = rows.slice(0, input.limit).map(toView);
+  return { items, nextCursor: rows.length > input.limit ? items[items.length - 1].seq : null };
+}
+
+/** Counts per queue status (for the tabs), and poisoned events per type (for bulk requeue). */
+export async function countEvents(db: Db, townId: string, input: { type?: string }) {
+  const typeWhere = input.type ? { eventType: input.type } : {};
+  const [pending, processed, poisoned, discarded, poisonedByType] = await Promise.all([
+    db.townEvent.count({ where: { townId, ...typeWhere, ...statusWhere("pending") } }),
+    db.townEvent.count({ where: { townId, ...typeWhere, ...statusWhere("processed") } }),
+    db.townEvent.count({ where: { townId, ...typeWhere, ...statusWhere("poisoned") } }),
+    db.townEvent.count({ where: { townId, ...typeWhere, ...statusWhere("discarded") } }),
+    db.townEvent.groupBy({ by: ["eventType"], where: { townId, ...typeWhere, ...statusWhere("poisoned") }, _count: { _all: true } }),
+  ]);
+  return {
+    pending,
+    processed,
+    poisoned,
+    discarded,
+    poisonedByType: Object.fromEntries(poisonedByType.map((r) => [r.eventType, r._count._all])) as Record<string, number>,
+  };
+}
+
+export async function getEventOrThrow(db: Db, townId: string, eventId: string) {
+  const row = await db.townEvent.findFirst({ where: { id: eventId, townId } });
+  if (!row) throw new AppError("not_found", "Event not found in this town.");
+  return toView(row);
+}
+
+const POISONED_NOW = { poisonedAt: { not: null }, processedAt: null, discardedAt: null } satisfies Prisma.TownEventWhereInput;
+
+function notPoisonedConflict(status: EventQueueStatus | null): AppError {
+  const now = status ? `is ${status}, not poisoned` : "is no longer poisoned";
+  return new AppError("conflict", `This event ${now} (someone may have requeued or discarded it); reload the inbox.`);
+}
+
+/** Back to pending: retry count 0, poison marks cleared, requeue stamped (compare-and-set on "still poisoned"). */
+function requeueData(actorUserId: string, now: Date) {
+  return {
+    retryCount: 0,
+    poisonedAt: null,
+    poisonReason: null,
+    requeuedAt: now,
+    requeuedBy: actorUserId,
+    requeueCount: { increment: 1 },
+  } satisfies Prisma.TownEventUpdateManyMutationInput;
+}
+
+export async function requeueEvent(db: PrismaClient, townId: string, actorUserId: string, eventId: string, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const before = await tx.townEvent.findFirst({ where: { id: eventId, townId } });
+    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    const res = await tx.townEvent.updateMany({ where: { id: eventId, townId, ...POISONED_NOW }, data: requeueData(actorUserId, now) });
+    if (res.count === 0) throw notPoisonedConflict(statusOf(before));
+    await writeAudit(
+      tx,
+      townId,
+      actorUserId,
+      { action: "event.requeue", targetType: "town_event", targetId: eventId, detail: { event_type: before.eventType, poison_reason: before.poisonReason, last_error: before.lastError } },
+      now,
+    );
+    await makeTownDue(tx, townId, now);
+    return toView(await tx.townEvent.findUniqueOrThrow({ where: { id: eventId } }));
+  });
+}
+
+/** Replace the payload and requeue. The new payload must pass the event type's own schema (400 with the
+ *  zod message otherwise, and nothing changes). */
+export async function editAndRequeueEvent(
+  db: PrismaClient,
+  townId: string,
+  actorUserId: string,
+  input: { eventId: string; payload: Record<string, unknown> },
+  now = new Date(),
+) {
+  return inTransaction(db, async (tx) => {
+    const before = await tx.townEvent.findFirst({ where: { id: input.eventId, townId } });
+    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    if (statusOf(before) !== "poisoned") throw notPoisonedConflict(statusOf(before));
+    parseEventPayload(before.eventType, input.payload); // throws invalid_payload → 400 with the issues
+    const res = await tx.townEvent.updateMany({
+      where: { id: input.eventId, townId, ...POISONED_NOW },
+      data: { ...requeueData(actorUserId, now), payload: json(input.payload) },
+    });
+    if (res.count === 0) throw notPoisonedConflict(null);
+    await writeAudit(
+      tx,
+      townId,
+      actorUserId,
+      {
+        action: "event.edit_requeue",
+        targetType: "town_event",
+        targetId: input.eventId,
+        detail: { event_type: before.eventType, old_payload: before.payload, new_payload: input.payload },
+      },
+      now,
+    );
+    await makeTownDue(tx, townId, now);
+    return toView(await tx.townEvent.findUniqueOrThrow({ where: { id: input.eventId } }));
+  });
+}
+
+/** Set a poisoned event aside for good, with a note. The row stays (nothing is deleted silently). */
+export async function discardEvent(
+  db: PrismaClient,
+  townId: string,
+  actorUserId: string,
+  input: { eventId: string; note: string },
+  now = new Date(),
+) {
+  return inTransaction(db, async (tx) => {
+    const before = await tx.townEvent.findFirst({ where: { id: input.eventId, townId } });
+    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    const res = await tx.townEvent.updateMany({
+      where: { id: input.eventId, townId, ...POISONED_NOW },
+      data: { discardedAt: now, discardedBy: actorUserId, discardNote: input.note },
+    });
+    if (res.count === 0) throw notPoisonedConflict(statusOf(before));
+    await writeAudit(
+      tx,
+      townId,
+      actorUserId,
+      { action: "event.discard", targetType: "town_event", targetId: input.eventId, detail: { event_type: before.eventType, note: input.note } },
+      now,
+    );
+    return toView(await tx.townEvent.findUniqueOrThrow({ where: { id: input.eventId } }));
+  });
+}
+
+/** Requeue every poisoned event of one type; returns how many went back to pending. */
+export async function bulkRequeueEvents(db: PrismaClient, townId: string, actorUserId: string, eventType: string, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const res = await tx.townEvent.updateMany({ where: { townId, eventType, ...POISONED_NOW }, data: requeueData(actorUserId, now) });
+    if (res.count > 0) {
+      await writeAudit(tx, townId, actorUserId, { action: "event.bulk_requeue", targetType: "town_event", targetId: null, detail: { event_type: eventType, count: res.count } }, now);
+      await makeTownDue(tx, townId, now);
+    }
+    return { requeued: res.count };
+  });
+}

@@ -1,0 +1,181 @@
+import { Prisma } from "../db/client";
+import type { PrismaClient } from "../db/generated/client";
+import { AppError } from "../api/errors";
+import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
+import { isTerminal, type BeadStatus } from "../domain/types";
+import { makeTownDue } from "./towns";
+
+// What every write made by a person shares (SPEC.md §3b "Writes from people"): its own transaction, a
+// compare-and-set status write that leaves a `bead_events` row naming the person, an `audit_log` row for
+// anything that is not a bead change, events validated before they are queued, and the town made due.
+
+export type Tx = Prisma.TransactionClient;
+
+/** One person's change = one transaction. Generous timeouts: the embedded Postgres serialises transactions. */
+export function inTransaction<T>(db: PrismaClient, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.$transaction(fn, { maxWait: 15_000, timeout: 30_000 });
+}
+
+export function json(value: unknown): Prisma.InputJsonValue {
+  return value as Prisma.InputJsonValue;
+}
+
+export function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function asStringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** An `audit_log` row: who did what to which target. `detail` must never hold a secret value. */
+export async function writeAudit(
+  tx: Tx,
+  townId: string,
+  actorUserId: string,
+  entry: { action: string; targetType: string; targetId: string | null; detail?: Record<string, unknown> },
+  now: Date,
+) {
+  await tx.auditLog.create({
+    data: { townId, actorUserId, action: entry.action, targetType: entry.targetType, targetId: entry.targetId, detail: json(entry.detail ?? {}), createdAt: now },
+  });
+}
+
+/** A `bead_events` row written by a person (the audit timeline of bead changes). */
+export async function writeBeadEvent(
+  tx: Tx,
+  townId: string,
+  actorUserId: string,
+  row: { beadId: string; eventType: string; oldValue?: string | null; newValue?: string | null; metadata?: Record<string, unknown> },
+  now: Date,
+) {
+  await tx.beadEvent.create({
+    data: {
+      townId,
+      beadId: row.beadId,
+      actorUserId,
+      eventType: row.eventType,
+      oldValue: row.oldValue ?? null,
+      newValue: row.newValue ?? null,
+      metadata: json({ actor: "user", ...(row.metadata ?? {}) }),
+      createdAt: now,
+    },
+  });
+}
+
+/**
+ * Queues a fact for the reconciler: the payload is checked against its event schema first — the check the
+ * drain makes — so a person can never enqueue an event that would poison at once. Makes the town due.
+ */
+export async function enqueueEvent<T extends EventType>(
+  tx: Tx,
+  townId: string,
+  type: T,
+  fields: { beadId?: string | null; agentId?: string | null; payload: EventPayloadInput<T> },
+  now: Date,
+): Promise<string> {
+  parseEventPayload(type, fields.payload);
+  const row = await tx.townEvent.create({
+    data: { townId, eventType: type, beadId: fields.beadId ?? null, agentId: fields.agentId ?? null, payload: json(fields.payload), createdAt: now },
+    select: { id: true },
+  });
+  await makeTownDue(tx, townId, now);
+  return row.id;
+}
+
+type BeadForStatus = { id: string; status: string; metadata: unknown };
+
+/**
+ * A person's status write: terminal statuses are immutable (CONFLICT; retry is its own operation),
+ * compare-and-set on the status that was read (CONFLICT when it moved meanwhile), `closed_at` on close, the
+ * failure reason in metadata when failing, a `status_changed` bead event naming the person, and a convoy
+ * recount when the bead becomes terminal. Returns false when the bead already had that status.
+ */
+export async function changeStatusByPerson(
+  tx: Tx,
+  townId: string,
+  actorUserId: string,
+  bead: BeadForStatus,
+  to: BeadStatus,
+  now: Date,
+  change: { reason: string; failure?: { code: string; message: string }; metadata?: Record<string, unknown> },
+): Promise<boolean> {
+  if (bead.status === to) return false;
+  if (isTerminal(bead.status)) throw new AppError("conflict", `This bead is already ${bead.status}; finished beads do not change (retry it instead).`);
+  const data: Prisma.BeadUpdateManyMutationInput = { status: to, updatedAt: now };
+  if (to === "closed") data.closedAt = now;
+  if (to === "failed" && change.failure) {
+    data.metadata = json({ ...asRecord(bead.metadata), failureReason: change.failure.code, failureMessage: change.failure.message, failureSource: "user" });
+  }
+  const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status }, data });
+  if (res.count === 0) throw movedConflict();
+  await writeBeadEvent(
+    tx,
+    townId,
+    actorUserId,
+    {
+      beadId: bead.id,
+      eventType: "status_changed",
+      oldValue: bead.status,
+      newValue: to,
+      metadata: {
+        reason: change.reason,
+        ...(to === "failed" && change.failure ? { failure_reason: { ...change.failure, source: "user" } } : {}),
+        ...(change.metadata ?? {}),
+      },
+    },
+    now,
+  );
+  if (isTerminal(to)) await recountConvoysTracking(tx, townId, bead.id);
+  return true;
+}
+
+export function movedConflict(what = "This bead"): AppError {
+  return new AppError("conflict", `${what} was changed by someone else meanwhile; reload and try again.`);
+}
+
+/** Convoy progress of every convoy tracking the bead: tracked `issue` beads, closed = closed + failed
+ *  (SPEC.md §3 #8 — the reconciler and the convoy pages count the same way). */
+export async function recountConvoysTracking(tx: Tx, townId: string, beadId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE convoy_metadata cm SET total_beads = s.total, closed_beads = s.closed
+    FROM (
+      SELECT c.convoy_id,
+             count(b.bead_id)::int AS total,
+             count(b.bead_id) FILTER (WHERE b.status IN ('closed', 'failed'))::int AS closed
+      FROM (SELECT depends_on_bead_id AS convoy_id FROM bead_dependencies
+             WHERE town_id = ${townId} AND bead_id = ${beadId} AND dependency_type = 'tracks') c
+      LEFT JOIN bead_dependencies d ON d.depends_on_bead_id = c.convoy_id AND d.dependency_type = 'tracks'
+      LEFT JOIN beads b ON b.bead_id = d.bead_id AND b.type = 'issue'
+      GROUP BY c.convoy_id
+    ) s
+    WHERE cm.bead_id = s.convoy_id AND cm.town_id = ${townId}`;
+}
+
+/** Recount one convoy by id (after a bead was added or removed). */
+export async function recountConvoy(tx: Tx, townId: string, convoyId: string): Promise<void> {
+  await tx.$executeRaw`
+    UPDATE convoy_metadata cm SET total_beads = s.total, closed_beads = s.closed
+    FROM (
+      SELECT count(b.bead_id)::int AS total,
+             count(b.bead_id) FILTER (WHERE b.status IN ('closed', 'failed'))::int AS closed
+      FROM bead_dependencies d JOIN beads b ON b.bead_id = d.bead_id AND b.type = 'issue'
+      WHERE d.town_id = ${townId} AND d.depends_on_bead_id = ${convoyId} AND d.dependency_type = 'tracks'
+    ) s
+    WHERE cm.bead_id = ${convoyId} AND cm.town_id = ${townId}`;
+}
+
+/** Unhooks every agent hooked to the bead (idle, no checkpoint), with an `unhooked` bead event each. */
+export async function unhookAgentsOf(tx: Tx, townId: string, actorUserId: string, beadId: string, reason: string, now: Date) {
+  const hooked = await tx.agentMetadata.findMany({ where: { townId, currentHookBeadId: beadId }, select: { beadId: true } });
+  for (const a of hooked) {
+    await tx.agentMetadata.updateMany({
+      where: { beadId: a.beadId, townId, currentHookBeadId: beadId },
+      data: { currentHookBeadId: null, status: "idle", checkpoint: Prisma.DbNull, stalledAt: null },
+    });
+    await writeBeadEvent(tx, townId, actorUserId, { beadId, eventType: "unhooked", oldValue: a.beadId, metadata: { reason } }, now);
+  }
+  return hooked.map((a) => a.beadId);
+}
+
+export { makeTownDue };

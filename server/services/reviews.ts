@@ -1,0 +1,211 @@
+import type { Db } from "../db/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import { AppError } from "../api/errors";
+import { LABELS } from "../domain/constants";
+import { effectiveSettings } from "../domain/settings";
+import { isTerminal } from "../domain/types";
+import { decodeCursor, encodeCursor, retryBead } from "./beads";
+import {
+  asRecord,
+  asStringArray,
+  changeStatusByPerson,
+  enqueueEvent,
+  inTransaction,
+  json,
+  makeTownDue,
+  movedConflict,
+  writeBeadEvent,
+  type Tx,
+} from "./people-writes";
+
+// The review queue (SPEC.md §4.1 reviews page, §3b writes from people): MRs by state with their PR, source
+// bead, feedback beads, the auto-merge countdown and the hold flag; hold / release / merge now / retry / fail,
+// each a compare-and-set write in its own transaction with a `bead_events` row naming the person.
+
+export const MR_STATUSES = ["open", "in_progress", "closed", "failed"] as const;
+export type MrStatus = (typeof MR_STATUSES)[number];
+
+const MR_INCLUDE = {
+  review: true,
+  rig: { select: { id: true, name: true, config: true } },
+  dependencies: {
+    include: { dependsOn: { select: { id: true, title: true, status: true, type: true, labels: true } } },
+  },
+} satisfies Prisma.BeadInclude;
+
+type MrRow = Prisma.BeadGetPayload<{ include: typeof MR_INCLUDE }>;
+
+function mrView(mr: MrRow, townConfig: unknown) {
+  const labels = asStringArray(mr.labels);
+  const metadata = asRecord(mr.metadata);
+  const held = labels.includes(LABELS.held);
+  const settings = effectiveSettings(townConfig ?? {}, mr.rig?.config ?? {});
+  const readySince = mr.review?.autoMergeReadySince ?? null;
+  const delay = settings.autoMergeDelayMinutes;
+  const timerRuns = !!readySince && settings.autoMerge && delay !== null && !held && !isTerminal(mr.status);
+  const source = mr.dependencies.find((d) => d.dependencyType === "tracks")?.dependsOn ?? null;
+  const blockers = mr.dependencies.filter((d) => d.dependencyType === "blocks").map((d) => d.dependsOn);
+  return {
+    id: mr.id,
+    title: mr.title,
+    status: mr.status,
+    rigId: mr.rigId,
+    rigName: mr.rig?.name ?? null,
+    labels,
+    held,
+    createdAt: mr.createdAt,
+    updatedAt: mr.updatedAt,
+    createdBy: mr.createdBy,
+    assigneeAgentBeadId: mr.assigneeAgentBeadId,
+    prUrl: mr.review?.prUrl ?? null,
+    branch: mr.review?.branch ?? null,
+    targetBranch: mr.review?.targetBranch ?? null,
+    retryCount: mr.review?.retryCount ?? 0,
+    lastFeedbackCheckAt: mr.review?.lastFeedbackCheckAt ?? null,
+    lastPollAt: typeof metadata.last_poll_at === "string" ? metadata.last_poll_at : null,
+    convoyId: typeof metadata.convoy_id === "string" ? metadata.convoy_id : null,
+    failure:
+      mr.status === "failed"
+        ? { reason: typeof metadata.failureReason === "string" ? metadata.failureReason : null, message: typeof metadata.failureMessage === "string" ? metadata.failureMessage : null }
+        : null,
+    source: source ? { id: source.id, title: source.title, status: source.status, type: source.type } : null,
+    feedbackBeads: blockers.map((b) => {
+      const bl = asStringArray(b.labels);
+      const kind = bl.includes(LABELS.prFeedback) ? "pr_feedback" : bl.includes(LABELS.rework) ? "rework" : bl.includes(LABELS.prConflict) ? "pr_conflict" : "other";
+      return { id: b.id, title: b.title, status: b.status, kind, blocking: !isTerminal(b.status) };
+    }),
+    autoMerge: {
+      enabled: settings.autoMerge && delay !== null,
+      delayMinutes: delay,
+      pending: metadata.auto_merge_pending === true || metadata.auto_merge_pending === 1,
+      readySince,
+      mergesAt: timerRuns ? new Date(readySince!.getTime() + delay! * 60_000) : null,
+    },
+  };
+}
+
+async function townConfigOf(db: Db, townId: string): Promise<unknown> {
+  const row = await db.townSettings.findUnique({ where: { townId }, select: { config: true } });
+  return row?.config ?? {};
+}
+
+/** MRs in the given states, oldest first (queue order), with counts per state for the tabs. */
+export async function listReviews(db: Db, townId: string, input: { status?: MrStatus[]; rigId?: string; cursor?: string; limit: number }) {
+  const statuses = input.status?.length ? input.status : (["open", "in_progress"] as MrStatus[]);
+  const base: Prisma.BeadWhereInput = { townId, type: "merge_request", ...(input.rigId ? { rigId: input.rigId } : {}) };
+  const where: Prisma.BeadWhereInput = { ...base, status: { in: statuses } };
+  if (input.cursor) {
+    const c = decodeCursor(input.cursor);
+    where.OR = [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }];
+  }
+  const [rows, townConfig, counts] = await Promise.all([
+    db.bead.findMany({ where, include: MR_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: input.limit + 1 }),
+    townConfigOf(db, townId),
+    db.bead.groupBy({ by: ["status"], where: base, _count: { _all: true } }),
+  ]);
+  const page = rows.slice(0, input.limit);
+  const byStatus = Object.fromEntries(MR_STATUSES.map((s) => [s, 0])) as Record<MrStatus, number>;
+  for (const c of counts) if (c.status in byStatus) byStatus[c.status as MrStatus] = c._count._all;
+  return {
+    items: page.map((mr) => mrView(mr, townConfig)),
+    nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]) : null,
+    counts: byStatus,
+  };
+}
+
+/** Locks the MR row for this transaction (people's writes on one MR serialise) and loads it. */
+async function lockMr(tx: Tx, townId: string, mrId: string) {
+  await tx.$queryRaw`SELECT bead_id FROM beads WHERE bead_id = ${mrId} AND town_id = ${townId} FOR UPDATE`;
+  const mr = await tx.bead.findFirst({ where: { id: mrId, townId }, include: MR_INCLUDE });
+  if (!mr || mr.type !== "merge_request") throw new AppError("not_found", "Merge request not found in this town.");
+  return mr;
+}
+
+async function viewAfter(tx: Db, townId: string, mrId: string) {
+  const mr = await tx.bead.findFirstOrThrow({ where: { id: mrId, townId }, include: MR_INCLUDE });
+  return mrView(mr, await townConfigOf(tx, townId));
+}
+
+async function setLabels(tx: Tx, townId: string, mr: MrRow, labels: string[], metadata: Record<string, unknown>, now: Date) {
+  const res = await tx.bead.updateMany({
+    where: { id: mr.id, townId, status: mr.status, updatedAt: mr.updatedAt },
+    data: { labels: json(labels), metadata: json(metadata), updatedAt: now },
+  });
+  if (res.count === 0) throw movedConflict("This merge request");
+}
+
+/**
+ * Hold (SPEC.md §3b): label `gt:held`, and the auto-merge state cleared (`auto_merge_pending`,
+ * `auto_merge_ready_since`) so a held MR is never merged and its grace period starts afresh on release.
+ */
+export async function holdMr(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const mr = await lockMr(tx, townId, mrId);
+    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}; there is nothing to hold.`);
+    const labels = asStringArray(mr.labels);
+    if (labels.includes(LABELS.held)) return viewAfter(tx, townId, mr.id); // already held: nothing to change
+    const metadata = { ...asRecord(mr.metadata) };
+    delete metadata.auto_merge_pending;
+    await setLabels(tx, townId, mr, [...labels, LABELS.held], metadata, now);
+    await tx.reviewMetadata.updateMany({ where: { beadId: mr.id, townId }, data: { autoMergeReadySince: null } });
+    await writeBeadEvent(tx, townId, actorUserId, { beadId: mr.id, eventType: "fields_updated", newValue: LABELS.held, metadata: { fields: ["labels"], action: "hold" } }, now);
+    await makeTownDue(tx, townId, now);
+    return viewAfter(tx, townId, mr.id);
+  });
+}
+
+/** Release a hold: the label goes; polling starts the grace timer again from scratch. */
+export async function releaseMr(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const mr = await lockMr(tx, townId, mrId);
+    const labels = asStringArray(mr.labels);
+    if (!labels.includes(LABELS.held)) return viewAfter(tx, townId, mr.id); // not held: nothing to change
+    await setLabels(tx, townId, mr, labels.filter((l) => l !== LABELS.held), asRecord(mr.metadata), now);
+    await writeBeadEvent(tx, townId, actorUserId, { beadId: mr.id, eventType: "fields_updated", oldValue: LABELS.held, metadata: { fields: ["labels"], action: "release" } }, now);
+    await makeTownDue(tx, townId, now);
+    return viewAfter(tx, townId, mr.id);
+  });
+}
+
+/**
+ * Merge now (SPEC.md §3b): enqueues `pr_auto_merge {mr_bead_id, pr_url}` — the same fact the grace timer
+ * produces — so the next tick marks it pending and `merge_pr` merges it with its usual checks (repo match,
+ * fresh feedback). Refused for an MR without a PR and for a held one.
+ */
+export async function mergeMrNow(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const mr = await lockMr(tx, townId, mrId);
+    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}.`);
+    const prUrl = mr.review?.prUrl ?? null;
+    if (!prUrl) {
+      throw new AppError("bad_request", "This merge request has no pull request, so there is nothing to merge on GitHub (direct merges are done by the refinery).");
+    }
+    if (asStringArray(mr.labels).includes(LABELS.held)) throw new AppError("conflict", "This merge request is on hold; release the hold before merging it.");
+    const eventId = await enqueueEvent(tx, townId, "pr_auto_merge", { beadId: mr.id, payload: { mr_bead_id: mr.id, pr_url: prUrl } }, now);
+    await writeBeadEvent(tx, townId, actorUserId, { beadId: mr.id, eventType: "merge_requested", newValue: prUrl, metadata: { action: "merge_now", event_id: eventId } }, now);
+    return { queued: true as const, eventId, mr: await viewAfter(tx, townId, mr.id) };
+  });
+}
+
+/** Retry a failed MR (the bead retry, restricted to merge requests). */
+export async function retryMr(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
+  await retryBead(db, townId, actorUserId, { beadId: mrId, only: "merge_request" }, now);
+  return viewAfter(db, townId, mrId);
+}
+
+/** Fail an MR by hand with a reason. Reopening its source bead is the reconciler's job (B4). */
+export async function failMr(db: PrismaClient, townId: string, actorUserId: string, input: { mrId: string; reason: string }, now = new Date()) {
+  return inTransaction(db, async (tx) => {
+    const mr = await lockMr(tx, townId, input.mrId);
+    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}.`);
+    const metadata = { ...asRecord(mr.metadata) };
+    delete metadata.auto_merge_pending;
+    await changeStatusByPerson(tx, townId, actorUserId, { id: mr.id, status: mr.status, metadata }, "failed", now, {
+      reason: input.reason,
+      failure: { code: "failed_by_user", message: input.reason },
+    });
+    await tx.reviewMetadata.updateMany({ where: { beadId: mr.id, townId }, data: { autoMergeReadySince: null } });
+    await makeTownDue(tx, townId, now);
+    return viewAfter(tx, townId, mr.id);
+  });
+}
