@@ -38,6 +38,8 @@ export interface TickDeps {
   captureException(err: unknown, tags: Record<string, string>): void;
   /** Distinguishes lease holders across instances. */
   instanceId: string;
+  /** Override of SIDE_EFFECT_TIMEOUT_MS (tests). */
+  sideEffectTimeoutMs?: number;
 }
 
 export interface TickOptions {
@@ -286,11 +288,23 @@ async function dispatchSpec(
   };
 }
 
+/** A side effect that has not finished by then counts as failed, so a hanging runtime or GitHub never holds
+ *  the tick (and its lease) hostage. The adapters' own 10 s timeouts normally answer first. */
+export const SIDE_EFFECT_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runSideEffects(deps: TickDeps, townId: string, jobs: SideEffectJob[], runtime: AgentRuntime | null, now: Date): Promise<SideEffectOutcome[]> {
   const settled = await Promise.all(
     jobs.map(async (job): Promise<SideEffectOutcome> => {
       try {
-        const { events, ok, detail } = await job.run({ runtime, now });
+        const { events, ok, detail } = await withTimeout(job.run({ runtime, now }), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, job.type);
         if (events.length) await enqueueEvents(deps.pool, townId, events, now);
         return { type: job.type, target: job.target, ok, ...(detail ? { detail } : {}) };
       } catch (err) {
@@ -310,7 +324,7 @@ async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: str
   if (rows.length === 0) return;
   let statuses: Map<string, { status: string; exitCode?: number | null }>;
   try {
-    statuses = await runtime.status(rows.map((r) => r.bead_id as string));
+    statuses = await withTimeout(runtime.status(rows.map((r) => r.bead_id as string)), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, "runtime status");
   } catch {
     return; // an unreachable runtime is not evidence that agents died
   }
