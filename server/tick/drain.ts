@@ -98,12 +98,20 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     afterSeq = String(batch[batch.length - 1].seq);
 
     // Fast path: the whole batch in one transaction.
+    // The event that broke it keeps its failure: the slow path counts it without applying it again, so every
+    // event is tried exactly once per tick (and a poison event exactly MAX_EVENT_RETRIES times in all).
+    let fastFailure: { eventId: string; error: unknown } | null = null;
     try {
       const applied = await tx.run(async () => {
         const out: { row: Row; actions: Action[] }[] = [];
         for (const row of batch) {
           if (row.retryCount >= MAX_EVENT_RETRIES) throw new NeedsSlowPath();
-          out.push({ row, actions: await options.apply(repo, parseTownEvent(row), now) });
+          try {
+            out.push({ row, actions: await options.apply(repo, parseTownEvent(row), now) });
+          } catch (error) {
+            fastFailure = { eventId: row.id, error };
+            throw error;
+          }
         }
         await markProcessed(tx, batch.map((r) => r.id), now);
         return out;
@@ -125,6 +133,8 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
         }
         await tx.begin();
         try {
+          const failedBefore = fastFailure as { eventId: string; error: unknown } | null;
+          if (failedBefore?.eventId === row.id) throw failedBefore.error;
           const actions = await options.apply(repo, parseTownEvent(row), now);
           await tx.commit();
           processed.push(row.id);
