@@ -1,5 +1,6 @@
 import * as Sentry from "@sentry/nextjs";
 import { z } from "zod";
+import { containsNul } from "../validation";
 import type { PrismaClient } from "../db/generated/client";
 import { errorResponse, toAgentApiError, zodIssues } from "./errors";
 import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
@@ -73,6 +74,8 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
     } catch {
       return errorResponse(400, "invalid_json", "The body is not valid UTF-8 JSON.");
     }
+    // Postgres text and jsonb cannot hold NUL characters: refuse them here rather than fail on insert.
+    if (containsNul(body)) return errorResponse(400, "invalid_body", "Strings may not contain NUL (\\u0000) characters.");
 
     const tool = getAgentTool(toolName);
     if (!tool) {
@@ -98,3 +101,4 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
     return errorResponse(500, "internal", "The agent API failed on this call; it is safe to retry.");
   }
 }
+

@@ -6,6 +6,7 @@ import { getDb, type Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
+import { containsNul } from "../validation";
 import type { TickDeps } from "../tick/run-tick";
 
 // tRPC setup: context (db + signed-in user), the error table (STYLE.md #6) and the procedure ladder:
@@ -49,7 +50,15 @@ const errorMapping = t.middleware(async ({ next, path }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/** Postgres text and jsonb cannot hold NUL characters: a clear 400 instead of a failed insert. */
+const rejectNul = t.middleware(async ({ next, getRawInput }) => {
+  if (containsNul(await getRawInput())) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: "Text may not contain NUL (\\u0000) characters." });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(rejectNul);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
