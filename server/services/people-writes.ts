@@ -83,6 +83,21 @@ export async function enqueueEvent<T extends EventType>(
   return row.id;
 }
 
+/** Several facts of one change in one statement (a convoy's `bead_created`s), each payload checked. */
+export async function enqueueEvents(
+  tx: Tx,
+  townId: string,
+  events: { type: EventType; beadId?: string | null; agentId?: string | null; payload: Record<string, unknown> }[],
+  now: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  for (const e of events) parseEventPayload(e.type, e.payload);
+  await tx.townEvent.createMany({
+    data: events.map((e) => ({ townId, eventType: e.type, beadId: e.beadId ?? null, agentId: e.agentId ?? null, payload: json(e.payload), createdAt: now })),
+  });
+  await makeTownDue(tx, townId, now);
+}
+
 type BeadForStatus = { id: string; status: string; metadata: unknown };
 
 /**
