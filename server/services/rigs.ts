@@ -4,6 +4,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
 import { assertRigGitUrl } from "./github-url";
 import { makeTownDue } from "./towns";
+import { stopAgentsOf, type RuntimeFor } from "./stop-agents";
 
 // Rigs: git repositories attached to a town, each with override config (DOMAIN.md §7.2). Deleting a rig
 // deletes its beads (DOMAIN.md §2.10).
@@ -87,10 +88,10 @@ export async function updateRigOverrides(db: PrismaClient, townId: string, actor
   });
 }
 
-export async function deleteRig(db: PrismaClient, townId: string, actorUserId: string, rigId: string) {
+export async function deleteRig(db: PrismaClient, townId: string, actorUserId: string, rigId: string, runtimeFor: RuntimeFor) {
   await getRigOrThrow(db, townId, rigId);
-  // The rig's agents are agent beads with rig_id = this rig: they cascade with it. Stopping their processes
-  // belongs to the runtime wiring (agents issue).
+  // The rig's agents are agent beads with rig_id = this rig: stop their processes, then they cascade with it.
+  await stopAgentsOf(runtimeFor, db, townId, "rig deleted", rigId);
   await db.$transaction([
     db.rig.delete({ where: { id: rigId } }),
     db.auditLog.create({ data: { townId, actorUserId, action: "rig.delete", targetType: "rig", targetId: rigId } }),

@@ -2,6 +2,7 @@ import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
 import type { Role } from "../api/trpc";
+import { stopAgentsOf, type RuntimeFor } from "./stop-agents";
 
 // Towns and their members. A town belongs to its creator (owner); creating one also creates its mayor agent
 // (idle, no hook: SPEC.md §3b) and its settings row.
@@ -74,8 +75,9 @@ export async function makeTownDue(db: Db, townId: string, now = new Date()) {
   await db.town.updateMany({ where: { id: townId, nextTickAt: { gt: now } }, data: { nextTickAt: now } });
 }
 
-export async function deleteTown(db: PrismaClient, townId: string) {
-  // Stopping running agents is the runtime's job (agents issue); the rows cascade from the town.
+export async function deleteTown(db: PrismaClient, townId: string, runtimeFor: RuntimeFor) {
+  // Stop the town's running agents, then everything cascades from the town row.
+  await stopAgentsOf(runtimeFor, db, townId, "town deleted");
   await db.town.delete({ where: { id: townId } });
   return { deleted: true as const };
 }

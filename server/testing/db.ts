@@ -2,6 +2,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { getDb } from "../db/client";
 import { createCaller } from "../api/root";
 import type { SessionUser } from "../auth/auth";
+import type { TickDeps } from "../tick/run-tick";
 
 // Integration-test helpers: the real database (DATABASE_URL, provided by scripts/with-db.mjs), a clean slate
 // per file, and tRPC callers acting as a given user.
@@ -21,7 +22,7 @@ export async function truncateAll(db: PrismaClient) {
   await db.$executeRawUnsafe(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`);
 }
 
-export function callerFor(user: { id: string; email: string; name: string } | null) {
+export function callerFor(user: { id: string; email: string; name: string } | null, extra: { tickDeps?: TickDeps } = {}) {
   const sessionUser: SessionUser | null = user ? { id: user.id, email: user.email, name: user.name } : null;
-  return createCaller({ db: getDb(), user: sessionUser });
+  return createCaller({ db: getDb(), user: sessionUser, ...extra });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { tickDepsOf } from "./tick";
 import { router, townOwnerProcedure, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
 import { createRig, deleteRig, getRigOrThrow, listRigs, RigNameSchema, RigOverridePatchSchema, updateRigOverrides } from "../../services/rigs";
 
@@ -27,5 +28,5 @@ export const rigRouter = router({
 
   delete: townWriteProcedure
     .input(z.strictObject(RigRef))
-    .mutation(({ ctx, input }) => deleteRig(ctx.db, ctx.town.id, ctx.user.id, input.rigId)),
+    .mutation(({ ctx, input }) => deleteRig(ctx.db, ctx.town.id, ctx.user.id, input.rigId, (name) => tickDepsOf(ctx).runtimeFor(name))),
 });

@@ -11,6 +11,7 @@ import {
   TOWN_NAME_MAX,
 } from "../../services/towns";
 import { getTownOverview } from "../../services/overview";
+import { tickDepsOf } from "./tick";
 
 const TownNameSchema = z.string().trim().min(1, "Give the town a name.").max(TOWN_NAME_MAX);
 const RoleSchema = z.enum(["owner", "member", "viewer"]);
@@ -28,7 +29,7 @@ export const townRouter = router({
 
   delete: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
-    .mutation(({ ctx }) => deleteTown(ctx.db, ctx.town.id)),
+    .mutation(({ ctx }) => deleteTown(ctx.db, ctx.town.id, (name) => tickDepsOf(ctx).runtimeFor(name))),
 
   members: townProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
