@@ -1,0 +1,362 @@
+// `npm run bench [-- --quick] [-- --skip-http] [-- --build | --skip-build] [-- --allow-embedded]`
+// Seeds towns on a real Postgres and measures ticks, the drain, statements per tick, an idle sweep and the
+// page latencies (issue 7), prints one table and writes bench/results/latest.md. Not a test: it asserts
+// nothing, it reports (targets marked ✓/✗). It wipes its database first, so it refuses any database whose
+// name does not contain "bench" unless that database has no towns.
+import { cpus } from "node:os";
+import { execSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { getDb } from "../server/db/client";
+import { getPool } from "../server/db/pool";
+import { applyEvent } from "../server/domain/apply-event";
+import { drainEvents } from "../server/tick/drain";
+import { enqueueEvents } from "../server/tick/enqueue";
+import { runTick, type TickReport } from "../server/tick/run-tick";
+import { runTicks } from "../server/tick/run-ticks";
+import { TickTx } from "../server/tick/tx";
+import { testTickDeps } from "../server/testing/tick-doubles";
+import { truncateAll } from "../server/testing/db";
+import { addMembership, makeUser } from "../prisma/factories";
+import { countStatements } from "./counting";
+import { EVENT_MIX_TEXT, describeShape, eventMix, mixShape, paddedShape, seedIdleTowns, seedTown, type SeededTown } from "./fixtures";
+import { ROOT, buildApp, hasBuild, load, signUp, startApp, trpcBatchPath, type LoadResult } from "./http";
+import { int, median, ms, percentile, ratio, timed } from "./stats";
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+const SAMPLES = QUICK
+  ? { smallTicks: 15, largeIdleTicks: 10, largeEventTicks: 2, drainRuns: 1, loadSeconds: 5 }
+  : { smallTicks: 40, largeIdleTicks: 30, largeEventTicks: 5, drainRuns: 3, loadSeconds: 15 };
+const IDLE_TOWNS = 1000;
+const LARGE_EVENTS = 5000;
+const SMALL_EVENTS = 50;
+const CONCURRENT_CLIENTS = 20;
+const COUNT_SIZES = [200, 2000, 10_000];
+
+const log = (msg: string) => console.log(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${msg}`);
+const benchStart = performance.now();
+
+function refuse(msg: string): never {
+  console.error(`\n${msg}\n`);
+  process.exit(2);
+}
+
+const REAL_PG_HINT =
+  "Run it on a real Postgres, in a database of its own:\n" +
+  '  su postgres -c "createdb -O gastown gastown_bench"\n' +
+  "  DATABASE_URL=postgresql://gastown:gastown@127.0.0.1:5432/gastown_bench npm run bench          # or -- --quick";
+
+if (!process.env.DATABASE_URL) refuse(`DATABASE_URL is not set (start the bench with \`npm run bench\`, which provides one).\n${REAL_PG_HINT}`);
+const embedded = process.env.GASTOWN_DB_KIND === "embedded";
+if (embedded) {
+  const warning =
+    "WARNING: DATABASE_URL was not set, so this runs on the embedded Postgres (PGlite). It serialises every\n" +
+    "transaction through one connection: its numbers say nothing about the app on Postgres.";
+  if (!args.has("--allow-embedded")) refuse(`${warning}\n${REAL_PG_HINT}\n(--allow-embedded runs it anyway.)`);
+  console.warn(`\n${warning}\n`);
+}
+
+interface Row {
+  metric: string;
+  value: string;
+  target: string;
+  ok: boolean | null;
+}
+
+async function main() {
+  const db = getDb();
+  const pool = getPool();
+  const counter = countStatements(pool);
+  const deps = testTickDeps({ pool });
+
+  const { rows: infoRows } = await pool.query(
+    `SELECT current_database() AS db, current_setting('server_version') AS version, current_setting('synchronous_commit') AS sync,
+            current_setting('shared_buffers') AS shared_buffers, (SELECT count(*)::int FROM towns) AS towns`,
+  );
+  const info = infoRows[0] as { db: string; version: string; sync: string; shared_buffers: string; towns: number };
+  if (!embedded && !String(info.db).includes("bench") && info.towns > 0) {
+    refuse(`The bench wipes its database, and "${info.db}" has ${info.towns} towns.\n${REAL_PG_HINT}`);
+  }
+  await truncateAll(db);
+  const poolMax = Number(process.env.DATABASE_POOL_MAX ?? 5);
+  log(`Postgres ${info.version} (${info.db}${embedded ? ", EMBEDDED" : ""}), ${cpus().length} cores, pool max ${poolMax}, ${QUICK ? "quick" : "full"} run`);
+
+  // ------------------------------------------------------------------ seed
+  const owner = await makeUser(db, { email: "bench-owner@example.test" });
+  const smallShape = mixShape("small", 200, 20, 1);
+  const largeShape = mixShape("large", 10_000, 200, 4);
+  const small = await seedTown(db, owner.id, smallShape);
+  log(`seeded small town: ${describeShape(smallShape)}`);
+  const large = await seedTown(db, owner.id, largeShape);
+  log(`seeded large town: ${describeShape(largeShape)}`);
+  const counted: SeededTown[] = [small];
+  for (const size of COUNT_SIZES.slice(1)) counted.push(await seedTown(db, owner.id, paddedShape(smallShape, `count-${size}`, size)));
+  log(`seeded statement-count towns (${COUNT_SIZES.join(" / ")} beads, the small town's live beads and agents)`);
+  await pool.query(`ANALYZE`);
+
+  const reports: TickReport[] = [];
+  const tick = async (town: SeededTown) => {
+    const { ms: took, value } = await timed(() => runTick(deps, town.townId, { now: town.nextNow() }));
+    if (!value) throw new Error(`tick of ${town.shape.label} did not get its lease`);
+    reports.push(value);
+    return { ms: took, report: value };
+  };
+  const enqueue = (town: SeededTown, n: number) => {
+    const now = town.nextNow();
+    return enqueueEvents(pool, town.townId, eventMix(town, n, now), now);
+  };
+
+  // ------------------------------------------------------------------ ticks
+  const tickSamples = async (town: SeededTown, n: number, events: number) => {
+    const times: number[] = [];
+    const actions: number[] = [];
+    for (let i = 0; i < n + 1; i++) {
+      if (events) await enqueue(town, events);
+      const t = await tick(town);
+      if (events && t.report.eventsDrained !== events) throw new Error(`expected ${events} drained, got ${t.report.eventsDrained}`);
+      if (i === 0) continue; // warm-up
+      times.push(t.ms);
+      actions.push(t.report.actionsEmitted);
+    }
+    return { p50: percentile(times, 50), p95: percentile(times, 95), actions: Math.max(...actions), n };
+  };
+  const smallTick = await tickSamples(small, SAMPLES.smallTicks, SMALL_EVENTS);
+  log(`small tick (${SMALL_EVENTS} events): p50 ${ms(smallTick.p50)}, p95 ${ms(smallTick.p95)} (n=${smallTick.n}, max actions ${smallTick.actions})`);
+  const largeIdle = await tickSamples(large, SAMPLES.largeIdleTicks, 0);
+  log(`large tick (no events): p50 ${ms(largeIdle.p50)}, p95 ${ms(largeIdle.p95)} (n=${largeIdle.n}, max actions ${largeIdle.actions})`);
+  const largeEvents = await tickSamples(large, SAMPLES.largeEventTicks, LARGE_EVENTS);
+  log(`large tick (${LARGE_EVENTS} events): p50 ${ms(largeEvents.p50)}, p95 ${ms(largeEvents.p95)} (n=${largeEvents.n})`);
+
+  // ------------------------------------------------------------------ drain and its baselines
+  const drainRates: number[] = [];
+  for (let run = 0; run < SAMPLES.drainRuns; run++) {
+    await enqueue(large, LARGE_EVENTS);
+    const client = await pool.connect();
+    try {
+      const now = large.nextNow();
+      const { ms: took, value } = await timed(() => drainEvents(new TickTx(client, false), large.townId, now, { apply: applyEvent }));
+      if (value.drained !== LARGE_EVENTS || value.poisoned.length) throw new Error(`drain: ${value.drained} drained, ${value.poisoned.length} poisoned`);
+      drainRates.push((value.drained / took) * 1000);
+    } finally {
+      client.release();
+    }
+  }
+  const drainRate = median(drainRates);
+  log(`drain: ${int(drainRate)} events/s`);
+
+  const pendingIds = async () =>
+    (
+      await pool.query(
+        `SELECT event_id FROM town_events WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL ORDER BY seq`,
+        [large.townId],
+      )
+    ).rows.map((r) => r.event_id as string);
+  await enqueue(large, LARGE_EVENTS);
+  const ids = await pendingIds();
+  const baselineA = await (async () => {
+    const client = await pool.connect();
+    try {
+      const now = large.nextNow();
+      const { ms: took } = await timed(async () => {
+        for (const id of ids) {
+          await client.query("BEGIN");
+          await client.query(`UPDATE town_events SET processed_at = $2 WHERE event_id = $1`, [id, now]);
+          await client.query("COMMIT");
+        }
+      });
+      return (ids.length / took) * 1000;
+    } finally {
+      client.release();
+    }
+  })();
+  log(`baseline (a) one transaction per event: ${int(baselineA)} events/s`);
+  await enqueue(large, LARGE_EVENTS);
+  const baselineB = await (async () => {
+    const now = large.nextNow();
+    const { ms: took, value } = await timed(() =>
+      pool.query(`UPDATE town_events SET processed_at = $2 WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL`, [
+        large.townId,
+        now,
+      ]),
+    );
+    return ((value.rowCount ?? 0) / took) * 1000;
+  })();
+  log(`baseline (b) one set-based UPDATE: ${int(baselineB)} events/s`);
+
+  // ------------------------------------------------------------------ statements per tick
+  const statementsNoEvents: number[] = [];
+  const statementsEvents: number[] = [];
+  for (const town of counted) {
+    await tick(town); // warm: same state as the measured tick
+    statementsNoEvents.push((await counter.measure(() => tick(town))).statements);
+    await enqueue(town, SMALL_EVENTS);
+    statementsEvents.push((await counter.measure(() => tick(town))).statements);
+  }
+  log(`statements per tick, no events: ${statementsNoEvents.join(" / ")}; ${SMALL_EVENTS} events: ${statementsEvents.join(" / ")}`);
+
+  // ------------------------------------------------------------------ idle sweep
+  await pool.query(`UPDATE towns SET next_tick_at = now() + interval '1 day'`);
+  const { ms: seedIdleMs } = await timed(() => seedIdleTowns(db, owner.id, IDLE_TOWNS));
+  log(`seeded ${IDLE_TOWNS} idle towns in ${ms(seedIdleMs)}`);
+  await pool.query(`ANALYZE towns`);
+  const tickRowsBefore = Number((await pool.query(`SELECT count(*)::int AS n FROM ticks`)).rows[0].n);
+  const sweepNow = new Date(Date.now() + 1000);
+  const sweep = await counter.measure(() => timed(() => runTicks(deps, { now: sweepNow })));
+  const sweepMs = sweep.value.ms;
+  const tickRowsWritten = Number((await pool.query(`SELECT count(*)::int AS n FROM ticks`)).rows[0].n) - tickRowsBefore;
+  const sweptTowns = Number(
+    (await pool.query(`SELECT count(*)::int AS n FROM towns WHERE last_tick_at = $1`, [sweepNow])).rows[0].n,
+  );
+  log(`sweep of ${IDLE_TOWNS} idle towns: ${ms(sweepMs)} (${sweptTowns} ticked, ${sweep.statements} statements, ${tickRowsWritten} tick rows)`);
+
+  // ------------------------------------------------------------------ pages
+  let overview: LoadResult | null = null;
+  let beadsPage: LoadResult | null = null;
+  let httpNote = "";
+  if (args.has("--skip-http")) {
+    httpNote = "skipped (--skip-http)";
+  } else {
+    const wantBuild = args.has("--build") || (!args.has("--skip-build") && (!QUICK || !hasBuild()));
+    if (wantBuild) {
+      log("next build …");
+      const { ms: buildMs } = await timed(async () => buildApp());
+      log(`next build: ${ms(buildMs)}`);
+    } else {
+      httpNote = "reused the existing .next build";
+      log(`reusing the existing .next build (pass --build to rebuild)`);
+    }
+    const app = await startApp(process.env.DATABASE_URL!);
+    try {
+      const viewer = await signUp(app.url, `bench-${Date.now()}@example.test`);
+      await addMembership(db, large.townId, viewer.userId, "member");
+      const overviewPath = trpcBatchPath([["town.get", { townId: large.townId }]]);
+      const beadsPath = trpcBatchPath([
+        ["bead.list", { townId: large.townId, limit: 50 }],
+        ["bead.counts", { townId: large.townId }],
+      ]);
+      // warm-up: JIT, Prisma's first queries, the pools
+      await load(app.url, overviewPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
+      await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
+      overview = await load(app.url, overviewPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
+      log(`overview: p50 ${ms(overview.p50)}, p95 ${ms(overview.p95)}, ${int(overview.rps)} req/s, ${overview.errors + overview.non2xx} errors`);
+      beadsPage = await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
+      log(`beads page: p50 ${ms(beadsPage.p50)}, p95 ${ms(beadsPage.p95)}, ${int(beadsPage.rps)} req/s, ${beadsPage.errors + beadsPage.non2xx} errors`);
+    } finally {
+      await app.stop();
+    }
+  }
+
+  // ------------------------------------------------------------------ table
+  const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / Math.min(...xs);
+  const rows: Row[] = [
+    {
+      metric: `small town tick, ${SMALL_EVENTS} events — p50 / p95`,
+      value: `${ms(smallTick.p50)} / ${ms(smallTick.p95)}`,
+      target: "≤ 25 ms / ≤ 60 ms",
+      ok: smallTick.p50 <= 25 && smallTick.p95 <= 60,
+    },
+    {
+      metric: `large town tick, ${int(LARGE_EVENTS)} events — p50 / p95`,
+      value: `${ms(largeEvents.p50)} / ${ms(largeEvents.p95)}`,
+      target: "—",
+      ok: null,
+    },
+    { metric: "large town tick, no events — p50 / p95", value: `${ms(largeIdle.p50)} / ${ms(largeIdle.p95)}`, target: "p50 ≤ 150 ms", ok: largeIdle.p50 <= 150 },
+    {
+      metric: `large-town drain (${int(LARGE_EVENTS)} events, real apply)`,
+      value: `${int(drainRate)} events/s`,
+      target: "≥ baseline (a); stretch ≥ 2,000/s",
+      ok: drainRate >= baselineA,
+    },
+    { metric: "baseline (a): one transaction per event", value: `${int(baselineA)} events/s`, target: "", ok: null },
+    { metric: "baseline (b): one set-based UPDATE", value: `${int(baselineB)} events/s`, target: "", ok: null },
+    { metric: "drain ÷ (a) / drain ÷ (b)", value: `${ratio(drainRate, baselineA)} / ${ratio(drainRate, baselineB)}`, target: "≥ 1× / —", ok: drainRate >= baselineA },
+    {
+      metric: `statements per tick, no events — ${COUNT_SIZES.map(int).join(" / ")} beads`,
+      value: statementsNoEvents.join(" / "),
+      target: "constant ±10%",
+      ok: spread(statementsNoEvents) <= 0.1,
+    },
+    {
+      metric: `statements per tick, ${SMALL_EVENTS} events — ${COUNT_SIZES.map(int).join(" / ")} beads`,
+      value: statementsEvents.join(" / "),
+      target: "constant ±10%",
+      ok: spread(statementsEvents) <= 0.1,
+    },
+    {
+      metric: `one sweep of ${int(IDLE_TOWNS)} idle towns — total`,
+      value: `${ms(sweepMs)} (${(sweep.statements / IDLE_TOWNS).toFixed(1)} statements/town, ${tickRowsWritten} tick rows)`,
+      target: "≤ 10 s",
+      ok: sweepMs <= 10_000 && sweptTowns === IDLE_TOWNS,
+    },
+    overview
+      ? {
+          metric: `overview (town.get, 10,000 beads), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
+          value: `${ms(overview.p50)} / ${ms(overview.p95)} (${int(overview.rps)} req/s)`,
+          target: "p95 ≤ 100 ms",
+          ok: overview.p95 <= 100 && overview.errors + overview.non2xx === 0,
+        }
+      : { metric: "overview", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
+    beadsPage
+      ? {
+          metric: `beads page (bead.list + bead.counts), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
+          value: `${ms(beadsPage.p50)} / ${ms(beadsPage.p95)} (${int(beadsPage.rps)} req/s)`,
+          target: "p95 ≤ 100 ms",
+          ok: beadsPage.p95 <= 100 && beadsPage.errors + beadsPage.non2xx === 0,
+        }
+      : { metric: "beads page", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
+  ];
+  const mark = (ok: boolean | null) => (ok === null ? "" : ok ? "✓" : "✗");
+  const table = [
+    "| metric | measured | target | |",
+    "|---|---|---|---|",
+    ...rows.map((r) => `| ${r.metric} | ${r.value} | ${r.target} | ${mark(r.ok)} |`),
+  ].join("\n");
+
+  const totalS = (performance.now() - benchStart) / 1000;
+  const commit = (() => {
+    try {
+      return execSync("git rev-parse --short HEAD", { cwd: ROOT, encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  })();
+  const failed = rows.filter((r) => r.ok === false).map((r) => r.metric);
+  const header = [
+    `# Bench results (${QUICK ? "quick" : "full"} run)`,
+    "",
+    `- date: ${new Date().toISOString()}, commit ${commit}, bench wall time ${totalS.toFixed(0)} s`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+    `- database: Postgres ${info.version}${embedded ? " — EMBEDDED (PGlite): numbers not meaningful" : ""}, synchronous_commit=${info.sync}, shared_buffers=${info.shared_buffers}; app pool max ${poolMax}`,
+    `- small town: ${describeShape(smallShape)}; ${SMALL_EVENTS} pending events per tick`,
+    `- large town: ${describeShape(largeShape)}; ${int(LARGE_EVENTS)} pending events per tick (or none)`,
+    `- statement-count towns: the small town's live beads and agents, padded with closed beads to ${COUNT_SIZES.map(int).join(" / ")}`,
+    `- event mix: ${EVENT_MIX_TEXT}`,
+    `- ticks: runTick with the in-memory runtime and GitHub doubles; every town is in a steady state (no rule fires), samples after one warm-up tick: small ${SAMPLES.smallTicks}, large ${SAMPLES.largeIdleTicks} (no events) / ${SAMPLES.largeEventTicks} (events); drain runs ${SAMPLES.drainRuns}`,
+    `- idle sweep: runTicks over ${int(IDLE_TOWNS)} towns made by createTown (mayor only), concurrency 4`,
+    `- pages: next start (production build${httpNote ? `, ${httpNote}` : ""}), ${CONCURRENT_CLIENTS} autocannon connections for ${SAMPLES.loadSeconds} s each after a 2 s warm-up, one signed-in member`,
+    "",
+  ].join("\n");
+  const notesFile = path.join(ROOT, "bench", "notes.md");
+  const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : "";
+  const summary = failed.length ? `Targets missed in this run: ${failed.join("; ")}.` : "Every target held in this run.";
+  const doc = `${header}\n${table}\n\n${summary}\n${notes ? `\n${notes}` : ""}`;
+  console.log(`\n${table}\n\n${summary}\n`);
+  const outDir = path.join(ROOT, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, "latest.md"), doc);
+  log(`wrote bench/results/latest.md (${totalS.toFixed(0)} s)`);
+  if (deps.captured.length) console.warn(`note: ${deps.captured.length} errors were captured during the run, e.g. ${String(deps.captured[0].err)}`);
+}
+
+main()
+  .then(async () => {
+    await getPool().end();
+    await getDb().$disconnect();
+    process.exit(0);
+  })
+  .catch(async (err) => {
+    console.error(err);
+    process.exit(1);
+  });
