@@ -5,9 +5,36 @@ import { getTownOrThrow } from "./towns";
 // The town overview: counts by status, tick status, poison-inbox size, notifications and recent activity.
 // Everything is an aggregate or a short list, so it stays cheap at 10,000 beads.
 
-export async function getTownOverview(db: Db, townId: string, role: Role) {
+/** Which runtime the town's agents start on, and whether the operator configured it (SPEC.md §4.4: without
+ *  one, dispatch fails cleanly and the town says "no agent runtime configured"). */
+export interface RuntimeStatus {
+  selected: string | null;
+  configured: boolean;
+  message: string | null;
+}
+
+export function runtimeStatus(selected: string | null, options: { name: string }[]): RuntimeStatus {
+  const names = options.map((o) => o.name);
+  if (selected) {
+    return names.includes(selected)
+      ? { selected, configured: true, message: null }
+      : { selected, configured: false, message: `The runtime "${selected}" is not configured on this server any more; pick another in Settings.` };
+  }
+  if (names.includes("default")) return { selected: null, configured: true, message: null };
+  return {
+    selected: null,
+    configured: false,
+    message:
+      names.length > 0
+        ? "No agent runtime selected: pick one in Settings, or agents cannot start."
+        : "No agent runtime configured: the operator sets GASTOWN_AGENT_COMMANDS or GASTOWN_RUNTIMES (see the README). Until then dispatches fail and back off.",
+  };
+}
+
+export async function getTownOverview(db: Db, townId: string, role: Role, runtimeOptions: { name: string }[] = []) {
   const town = await getTownOrThrow(db, townId);
-  const [byStatus, agentsByStatus, poisonedCount, pendingEventCount, notifications, activity, rigCount, lastTick] = await Promise.all([
+  const [settings, byStatus, agentsByStatus, poisonedCount, pendingEventCount, notifications, activity, rigCount, lastTick] = await Promise.all([
+    db.townSettings.findUnique({ where: { townId }, select: { config: true } }),
     db.bead.groupBy({ by: ["type", "status"], where: { townId, type: { in: ["issue", "merge_request", "convoy", "escalation"] } }, _count: { _all: true } }),
     db.agentMetadata.groupBy({ by: ["status"], where: { townId }, _count: { _all: true } }),
     db.townEvent.count({ where: { townId, poisonedAt: { not: null }, discardedAt: null, processedAt: null } }),
@@ -41,6 +68,7 @@ export async function getTownOverview(db: Db, townId: string, role: Role) {
     },
     poisonedCount,
     pendingEventCount,
+    runtime: runtimeStatus(((settings?.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null, runtimeOptions),
     notifications,
     activity,
   };

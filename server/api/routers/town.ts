@@ -12,6 +12,7 @@ import {
 } from "../../services/towns";
 import { getTownOverview } from "../../services/overview";
 import { tickDepsOf } from "./tick";
+import { getAdapters } from "../../tick/deps";
 
 const TownNameSchema = z.string().trim().min(1, "Give the town a name.").max(TOWN_NAME_MAX);
 const RoleSchema = z.enum(["owner", "member", "viewer"]);
@@ -25,7 +26,7 @@ export const townRouter = router({
 
   get: townProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
-    .query(({ ctx }) => getTownOverview(ctx.db, ctx.town.id, ctx.role)),
+    .query(({ ctx }) => getTownOverview(ctx.db, ctx.town.id, ctx.role, getAdapters().runtimeOptions())),
 
   delete: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
