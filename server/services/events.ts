@@ -40,9 +40,12 @@ function statusOf(e: { processedAt: Date | null; poisonedAt: Date | null; discar
   return "pending";
 }
 
+const MAX_SEQ = 2n ** 63n - 1n;
+
 function parseSeqCursor(cursor: string): bigint {
-  if (!/^\d{1,19}$/.test(cursor)) throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
-  return BigInt(cursor);
+  const seq = /^\d{1,19}$/.test(cursor) ? BigInt(cursor) : -1n;
+  if (seq < 0n || seq > MAX_SEQ) throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
+  return seq;
 }
 
 type EventRow = Prisma.TownEventGetPayload<object>;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Db } from "../db/client";
 import { AppError } from "../api/errors";
 import { runTick, type TickDeps, type TickReport } from "../tick/run-tick";
@@ -13,12 +14,12 @@ function encodeTickCursor(c: TickCursor): string {
   return Buffer.from(JSON.stringify({ s: c.startedAt.toISOString(), i: c.id })).toString("base64url");
 }
 
+const TickCursorSchema = z.object({ s: z.iso.datetime(), i: z.string().max(64) });
+
 function decodeTickCursor(cursor: string): TickCursor {
   try {
-    const raw = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { s?: unknown; i?: unknown };
-    const startedAt = new Date(String(raw.s));
-    if (typeof raw.i !== "string" || Number.isNaN(startedAt.getTime())) throw new Error("bad cursor");
-    return { startedAt, id: raw.i };
+    const raw = TickCursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    return { startedAt: new Date(raw.s), id: raw.i };
   } catch {
     throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
   }
@@ -60,7 +61,7 @@ function parseInstant(value: string | undefined, name: "from" | "to"): Date {
   const trimmed = value.trim();
   // Date.parse accepts many shapes; require something that starts like an ISO date.
   const at = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? new Date(trimmed) : new Date(Number.NaN);
-  if (Number.isNaN(at.getTime())) throw new AppError("bad_request", `"${name}" is not a time we can read: ${JSON.stringify(value.slice(0, 60))}. Use ISO 8601, e.g. 2025-01-31T12:00:00Z.`);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.getUTCFullYear() > 9999) throw new AppError("bad_request", `"${name}" is not a time we can read: ${JSON.stringify(value.slice(0, 60))}. Use ISO 8601, e.g. 2025-01-31T12:00:00Z.`);
   return at;
 }
 
