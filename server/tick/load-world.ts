@@ -22,26 +22,25 @@ import {
 const GUPP_NUDGE_WINDOW_MS = 60 * 60 * 1000;
 
 export async function loadWorld(client: SqlClient, townId: string, now: Date): Promise<World> {
-  const [town, settings, rigs, live, agents, nudges, failures] = await Promise.all([
-    client.query(`SELECT breaker_open FROM towns WHERE id = $1`, [townId]),
-    client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]),
-    client.query(`SELECT id, town_id, name, git_url, default_branch, config FROM rigs WHERE town_id = $1 ORDER BY created_at`, [townId]),
-    client.query(
-      `SELECT ${BEAD_COLUMNS} FROM beads b
-        WHERE b.town_id = $1 AND b.status NOT IN ('closed', 'failed') AND b.type NOT IN ('message', 'agent')`,
-      [townId],
-    ),
-    client.query(`SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1`, [townId]),
-    client.query(
-      `SELECT * FROM agent_nudges WHERE town_id = $1 AND (delivered_at IS NULL OR created_at >= $2)`,
-      [townId, new Date(now.getTime() - GUPP_NUDGE_WINDOW_MS)],
-    ),
-    // Breaker input (SPEC.md §2): dispatch_failed events in the last 30 min, cutoff bound as a parameter.
-    client.query(
-      `SELECT count(*)::int AS n FROM town_events WHERE town_id = $1 AND event_type = 'dispatch_failed' AND created_at >= $2`,
-      [townId, new Date(now.getTime() - CIRCUIT_BREAKER_WINDOW_MS)],
-    ),
+  // One client runs one statement at a time (queuing several on it is deprecated in pg): await in turn.
+  const town = await client.query(`SELECT breaker_open FROM towns WHERE id = $1`, [townId]);
+  const settings = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
+  const rigs = await client.query(`SELECT id, town_id, name, git_url, default_branch, config FROM rigs WHERE town_id = $1 ORDER BY created_at`, [townId]);
+  const live = await client.query(
+    `SELECT ${BEAD_COLUMNS} FROM beads b
+      WHERE b.town_id = $1 AND b.status NOT IN ('closed', 'failed') AND b.type NOT IN ('message', 'agent')`,
+    [townId],
+  );
+  const agents = await client.query(`SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1`, [townId]);
+  const nudges = await client.query(`SELECT * FROM agent_nudges WHERE town_id = $1 AND (delivered_at IS NULL OR created_at >= $2)`, [
+    townId,
+    new Date(now.getTime() - GUPP_NUDGE_WINDOW_MS),
   ]);
+  // Breaker input (SPEC.md §2): dispatch_failed events in the last 30 min, cutoff bound as a parameter.
+  const failures = await client.query(
+    `SELECT count(*)::int AS n FROM town_events WHERE town_id = $1 AND event_type = 'dispatch_failed' AND created_at >= $2`,
+    [townId, new Date(now.getTime() - CIRCUIT_BREAKER_WINDOW_MS)],
+  );
 
   const townConfig = (settings.rows[0]?.config ?? {}) as TownConfig;
   const beads: Bead[] = live.rows.map(beadFromRow);
@@ -70,11 +69,9 @@ export async function loadWorld(client: SqlClient, townId: string, now: Date): P
     for (const r of extra.rows) beads.push(beadFromRow(r));
   }
   const allIds = beads.map((b) => b.id);
-  const [reviews, convoys, escalations] = await Promise.all([
-    client.query(`SELECT * FROM review_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]),
-    client.query(`SELECT * FROM convoy_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]),
-    client.query(`SELECT * FROM escalation_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]),
-  ]);
+  const reviews = await client.query(`SELECT * FROM review_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
+  const convoys = await client.query(`SELECT * FROM convoy_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
+  const escalations = await client.query(`SELECT * FROM escalation_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
 
   const rigList: Rig[] = rigs.rows.map((r) => ({
     id: r.id as string,

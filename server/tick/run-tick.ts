@@ -249,7 +249,9 @@ async function dispatchSpec(
   d: DispatchResolution,
   now: Date,
 ): Promise<AgentStartSpec> {
-  const [bead, agent, rig] = await Promise.all([repo.getBead(d.beadId), repo.getAgent(d.agentId), d.rigId ? repo.getRig(d.rigId) : null]);
+  const bead = await repo.getBead(d.beadId);
+  const agent = await repo.getAgent(d.agentId);
+  const rig = d.rigId ? await repo.getRig(d.rigId) : null;
   const agentToken = await deps.mintToken(client, { townId, agentId: d.agentId, role: d.role }, now);
   const review = bead?.type === "merge_request" ? await repo.getReview(bead.id) : null;
   const convoyId = (bead?.metadata?.convoy_id as string | undefined) ?? null;
