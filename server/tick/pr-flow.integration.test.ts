@@ -77,8 +77,8 @@ describe("PR flow end to end", () => {
           merge_strategy: "pr",
           agent_runtime: "test",
           refinery: { code_review: codeReview, auto_merge: true, auto_merge_delay_minutes: 0, auto_resolve_pr_feedback: true, review_mode: "comments" },
-          // every agent "works" 2.5 s, so the feedback bead stays open across several polls
-          env_vars: { TEST_AGENT_PR_URL: prUrl, TEST_AGENT_HEARTBEAT_MS: "200", TEST_AGENT_DELAY_MS: "2500" },
+          // every agent "works" 4 s, so the feedback bead stays open across several polls
+          env_vars: { TEST_AGENT_PR_URL: prUrl, TEST_AGENT_HEARTBEAT_MS: "200", TEST_AGENT_DELAY_MS: "4000" },
         },
       },
     });
