@@ -17,6 +17,18 @@ const STATUS_COLOURS: Record<string, string> = {
   owner: "bg-indigo-50 text-indigo-700 ring-indigo-600/20",
   member: "bg-slate-100 text-slate-700 ring-slate-500/20",
   viewer: "bg-slate-50 text-slate-600 ring-slate-400/20",
+  // escalation severities (and bead priorities)
+  low: "bg-slate-100 text-slate-700 ring-slate-500/20",
+  medium: "bg-sky-50 text-sky-700 ring-sky-600/20",
+  high: "bg-orange-50 text-orange-800 ring-orange-600/30",
+  critical: "bg-red-600 text-white ring-red-700",
+  // review queue states
+  held: "bg-fuchsia-50 text-fuchsia-800 ring-fuchsia-600/30",
+  merge_pending: "bg-indigo-50 text-indigo-700 ring-indigo-600/20",
+  // tick action outcomes
+  applied: "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
+  skipped: "bg-slate-100 text-slate-600 ring-slate-500/20",
+  no_state_part: "bg-slate-50 text-slate-500 ring-slate-400/20",
 };
 
 export function StatusBadge({ status }: { status: string }) {
