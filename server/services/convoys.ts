@@ -109,6 +109,7 @@ export async function getConvoy(db: Db, townId: string, convoyId: string) {
           dispatchAttempts: true,
           createdAt: true,
           updatedAt: true,
+          metadata: true,
           review: { select: { prUrl: true, branch: true, targetBranch: true } },
           dependencies: { where: { dependencyType: "blocks" }, select: { dependsOnBeadId: true } },
           dependents: {
@@ -120,7 +121,12 @@ export async function getConvoy(db: Db, townId: string, convoyId: string) {
     },
   });
   const progress = await convoyProgress(db, townId, [convoyId]);
-  const beads = tracked.map((t) => t.bead);
+  // Task order as created (the index the convoy's tasks were given), then the order beads joined.
+  const taskIndex = (m: unknown) => {
+    const i = asRecord(m).convoy_task_index;
+    return typeof i === "number" ? i : Number.MAX_SAFE_INTEGER;
+  };
+  const beads = tracked.map((t, order) => ({ ...t.bead, order })).sort((x, y) => taskIndex(x.metadata) - taskIndex(y.metadata) || x.order - y.order);
   const mrView = (m: { id: string; title: string; status: string; createdAt: Date; review: { prUrl: string | null } | null }) => ({
     id: m.id,
     title: m.title,
@@ -233,7 +239,7 @@ export async function createConvoy(
         rigId: rig.id,
         priority: task.priority ?? "medium",
         labels: json([]),
-        metadata: json({ convoy_id: convoyId, feature_branch: featureBranch, slung_by: actorUserId }),
+        metadata: json({ convoy_id: convoyId, feature_branch: featureBranch, convoy_task_index: i, slung_by: actorUserId }),
         createdBy: actorUserId,
         createdAt: now,
         updatedAt: now,
