@@ -6,6 +6,7 @@ import { createBead } from "../services/beads";
 import { runTick } from "./run-tick";
 import { runTicks } from "./run-ticks";
 import { getPool } from "../db/pool";
+import { reconcileDetailed } from "../domain/reconcile";
 
 // The tick end to end on Postgres, with the runtime and GitHub as doubles.
 
@@ -181,5 +182,30 @@ describe("runTick", () => {
     expect(third!.breakerOpen).toBe(false);
     expect(runtime.starts).toHaveLength(1);
     expect((await db.town.findUniqueOrThrow({ where: { id: town.id } })).breakerOpen).toBe(false);
+  });
+
+  it("when the state phase fails after the drain committed, the cancelled bead's agent is still stopped", async () => {
+    // (the drain committed the cancel; the stop it asked for needs no state, so it runs anyway)
+    const { db, user, town, rig } = await setup();
+    const bead = await createBead(db, town.id, user.id, { rigId: rig.id, title: "Cancel under a broken config", priority: "medium", labels: [] });
+    const runtime = new RecordingRuntime();
+    let failReconcile = false;
+    const deps = testTickDeps({
+      runtime,
+      reconcile: (world, now, options) => {
+        if (failReconcile) throw new Error("reconciler bug");
+        return reconcileDetailed(world, now, options);
+      },
+    });
+    const t0 = new Date();
+    await runTick(deps, town.id, { now: t0 });
+    const agentId = runtime.starts[0].agentId;
+    await db.townEvent.create({ data: { townId: town.id, eventType: "bead_cancelled", beadId: bead.id, payload: { cancel_status: "failed" } } });
+    failReconcile = true;
+    const report = await runTick(deps, town.id, { now: new Date(t0.getTime() + 1000) });
+    expect(report!.eventsDrained).toBe(1);
+    expect(runtime.stops.map((s) => s.agentId)).toEqual([agentId]);
+    expect(deps.captured.some((c) => c.tags.phase === "state")).toBe(true);
+    expect(report!.actions[0]).toMatchObject({ type: "stop_agent", note: expect.stringContaining("state phase failed") });
   });
 });

@@ -40,6 +40,8 @@ export interface TickDeps {
   instanceId: string;
   /** Override of SIDE_EFFECT_TIMEOUT_MS (tests). */
   sideEffectTimeoutMs?: number;
+  /** The reconciler; tests may wrap it (e.g. to make the state phase fail). */
+  reconcile?: typeof reconcileDetailed;
 }
 
 export interface TickOptions {
@@ -125,7 +127,14 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     try {
       const tx = new TickTx(client, false);
       drain = await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
-      state = await tx.run(() => statePhase(deps, client, townId, townConfig, now, drain.actions, drain.emittedBy));
+      try {
+        state = await tx.run(() => statePhase(deps, client, townId, townConfig, now, drain.actions, drain.emittedBy));
+      } catch (err) {
+        // The drain already committed: its events are applied. The stops they asked for (a cancelled bead's
+        // agent) need no state, so they still run; everything else is decided again next tick.
+        deps.captureException(err, { town_id: townId, phase: "state" });
+        state = await stateFailedFallback(client, townId, now, drain.actions, drain.emittedBy, err);
+      }
     } finally {
       client.release();
     }
@@ -135,7 +144,12 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
 
     const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now);
     const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
-    const violations = checkInvariants(somethingHappened ? await loadWorld(deps.pool, townId, now) : state.world);
+    let violations: Violation[] = [];
+    try {
+      violations = checkInvariants(somethingHappened ? await loadWorld(deps.pool, townId, now) : state.world);
+    } catch (err) {
+      deps.captureException(err, { town_id: townId, phase: "invariants" });
+    }
 
     const { pending, active } = await townActivity(deps.pool, townId);
     nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
@@ -197,7 +211,7 @@ async function statePhase(
 ): Promise<StateResult> {
   const tx = new TickTx(client, true);
   const world = await loadWorld(client, townId, now);
-  const { actions: reconciled, breaker } = reconcileDetailed(world, now, { precedingActions: eventActions });
+  const { actions: reconciled, breaker } = (deps.reconcile ?? reconcileDetailed)(world, now, { precedingActions: eventActions });
   const all = [...eventActions, ...reconciled];
   const repo = new PgTownRepo(client, townId);
   const recorded: RecordedAction[] = [];
@@ -237,6 +251,55 @@ async function statePhase(
   }
   await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breaker.open]);
   return { world, recorded, jobs, breakerOpen: breaker.open };
+}
+
+async function stateFailedFallback(
+  client: pg.PoolClient,
+  townId: string,
+  now: Date,
+  eventActions: Action[],
+  emittedBy: Map<Action, string>,
+  err: unknown,
+): Promise<StateResult> {
+  const note = `state phase failed: ${err instanceof Error ? err.message : String(err)}`;
+  const recorded: RecordedAction[] = [];
+  const jobs: SideEffectJob[] = [];
+  for (const action of eventActions) {
+    const runsAnyway = action.type === "stop_agent";
+    recorded.push({
+      type: action.type,
+      rule: action.rule,
+      reason: action.reason,
+      target: actionTarget(action),
+      ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
+      state: runsAnyway ? "no_state_part" : "failed",
+      note,
+    });
+    if (runsAnyway) {
+      const job = buildSideEffect(action, { world: emptyWorld(townId), townConfig: {} as TownConfig, deps: { pool: null as never, github: null as never, resolveGitHubToken: () => null } });
+      if (job) jobs.push(job);
+    }
+  }
+  const world = await loadWorld(client, townId, now).catch(() => emptyWorld(townId));
+  return { world, recorded, jobs, breakerOpen: world.breakerWasOpen };
+}
+
+function emptyWorld(townId: string): World {
+  return {
+    townId,
+    townSettings: {} as TownConfig,
+    rigs: [],
+    beads: [],
+    agents: [],
+    reviews: [],
+    convoys: [],
+    escalations: [],
+    dependencies: [],
+    nudges: [],
+    recentDispatchFailures: 0,
+    breakerWasOpen: false,
+    draining: false,
+  };
 }
 
 /** Builds the runtime start request for a dispatch whose state part was just applied (token minted here). */
