@@ -208,4 +208,24 @@ describe("runTick", () => {
     expect(deps.captured.some((c) => c.tags.phase === "state")).toBe(true);
     expect(report!.actions[0]).toMatchObject({ type: "stop_agent", note: expect.stringContaining("state phase failed") });
   });
+
+  it("re-escalates an unacknowledged escalation every 4 h, at most 3 times, telling the mayor each time", async () => {
+    const { db, town } = await setup();
+    const created = new Date(Date.now() - 20 * 60 * MIN); // 20 h old
+    const esc = await db.bead.create({
+      data: { townId: town.id, type: "escalation", title: "Stuck deploy", priority: "medium", createdAt: created, updatedAt: created, labels: ["gt:escalation"] },
+    });
+    await db.escalationMetadata.create({ data: { beadId: esc.id, townId: town.id, severity: "low" } });
+    const deps = testTickDeps();
+    const t0 = new Date();
+    for (let i = 0; i < 5; i++) await runTick(deps, town.id, { now: new Date(t0.getTime() + i * 1000) });
+    const meta = await db.escalationMetadata.findUniqueOrThrow({ where: { beadId: esc.id } });
+    expect(meta).toMatchObject({ severity: "critical", reEscalationCount: 3 });
+    expect(await db.notification.count({ where: { townId: town.id, kind: "escalation", beadId: esc.id } })).toBe(3);
+    // acknowledged escalations are left alone
+    const fresh = await db.bead.create({ data: { townId: town.id, type: "escalation", title: "Acked", createdAt: created, updatedAt: created } });
+    await db.escalationMetadata.create({ data: { beadId: fresh.id, townId: town.id, severity: "low", acknowledged: true } });
+    await runTick(deps, town.id, { now: new Date(t0.getTime() + 10_000) });
+    expect((await db.escalationMetadata.findUniqueOrThrow({ where: { beadId: fresh.id } })).reEscalationCount).toBe(0);
+  });
 });

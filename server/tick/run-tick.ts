@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { actionTarget, hasSideEffect, type Action } from "../domain/actions";
+import { dueReEscalations } from "../domain/escalations";
 import { checkInvariants, type Violation } from "../domain/invariants";
+import { notifyMayor } from "../domain/operations";
 import { reconcileDetailed } from "../domain/reconcile";
 import { applyStateAction, type DispatchResolution } from "../domain/state-actions";
 import type { TownConfig } from "../domain/settings";
@@ -155,7 +157,7 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
     const report = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
     if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
-    await housekeeping(deps, townId, now);
+    await housekeeping(deps, townId, state.world, now);
     await deps.pool.query(
       `UPDATE towns SET last_tick_at = $2, next_tick_at = LEAST($3, CASE WHEN next_tick_at > $2 THEN next_tick_at ELSE $3 END),
               has_active_work = $4, last_metrics = $5::jsonb, breaker_open = $6
@@ -518,14 +520,14 @@ async function recordTick(client: SqlClient, r: TickReport, now: Date) {
 }
 
 /** Phase 3: each step isolated; a failure is reported, never fatal. */
-async function housekeeping(deps: TickDeps, townId: string, now: Date) {
+async function housekeeping(deps: TickDeps, townId: string, world: World, now: Date) {
   const cutoff = new Date(now.getTime() - PRUNE_AFTER_MS);
   const steps: [string, () => Promise<unknown>][] = [
     // Processed events and tick rows are pruned after 7 days; poisoned and discarded events never are.
     ["prune_events", () => deps.pool.query(`DELETE FROM town_events WHERE town_id = $1 AND processed_at < $2 AND poisoned_at IS NULL AND discarded_at IS NULL`, [townId, cutoff])],
     ["prune_ticks", () => deps.pool.query(`DELETE FROM ticks WHERE town_id = $1 AND started_at < $2`, [townId, cutoff])],
     ["expire_nudges", () => deps.pool.query(`UPDATE agent_nudges SET delivered_at = $2 WHERE town_id = $1 AND delivered_at IS NULL AND expires_at < $2`, [townId, now])],
-    ["re_escalate", () => reEscalate(deps.pool, townId, now)],
+    ["re_escalate", () => reEscalate(deps.pool, townId, world, now)],
   ];
   for (const [name, step] of steps) {
     try {
@@ -536,38 +538,23 @@ async function housekeeping(deps: TickDeps, townId: string, now: Date) {
   }
 }
 
-const SEVERITY_STEP: Record<string, string> = { low: "medium", medium: "high", high: "critical", critical: "critical" };
-const RE_ESCALATE_EVERY_MS = 4 * 60 * 60 * 1000;
-
-/** Unacknowledged open escalations get one severity step every 4 h, at most 3 times, and the mayor is told. */
-async function reEscalate(pool: pg.Pool, townId: string, now: Date) {
-  const { rows } = await pool.query(
-    `SELECT e.bead_id, e.severity, e.re_escalation_count, b.title, b.created_at
-       FROM escalation_metadata e JOIN beads b ON b.bead_id = e.bead_id
-      WHERE e.town_id = $1 AND NOT e.acknowledged AND e.re_escalation_count < 3 AND b.status NOT IN ('closed', 'failed')`,
-    [townId],
-  );
-  const due = rows.filter((r) => now.getTime() - (r.created_at as Date).getTime() >= ((r.re_escalation_count as number) + 1) * RE_ESCALATE_EVERY_MS);
-  for (const r of due) {
+/** Unacknowledged open escalations get one severity step every 4 h, at most 3 times, and the mayor is told
+ *  (the decision is the domain's `dueReEscalations`; this applies it with a compare-and-set). */
+async function reEscalate(pool: pg.Pool, townId: string, world: World, now: Date) {
+  for (const due of dueReEscalations(world, now)) {
     const client = await pool.connect();
     try {
       await new TickTx(client, false).run(async () => {
-        const severity = SEVERITY_STEP[r.severity as string] ?? "critical";
         // compare-and-set on the count: a concurrent acknowledge or tick makes this a no-op
         const { rowCount } = await client.query(
-          `UPDATE escalation_metadata SET severity = $2, re_escalation_count = re_escalation_count + 1
-            WHERE bead_id = $1 AND re_escalation_count = $3 AND NOT acknowledged`,
-          [r.bead_id, severity, r.re_escalation_count],
+          `UPDATE escalation_metadata SET severity = $2, re_escalation_count = $3
+            WHERE bead_id = $1 AND re_escalation_count = $3 - 1 AND NOT acknowledged`,
+          [due.beadId, due.to, due.count],
         );
         if (rowCount !== 1) return;
-        const { notifyMayor } = await import("../domain/operations");
-        await notifyMayor(
-          new PgTownRepo(client, townId),
-          `Escalation "${r.title}" is still unacknowledged; raised to ${severity}.`,
-          "escalation",
-          now,
-          r.bead_id as string,
-        );
+        await client.query(`UPDATE beads SET priority = $2, updated_at = $3 WHERE bead_id = $1`, [due.beadId, due.to, now]);
+        const title = world.beads.find((b) => b.id === due.beadId)?.title ?? due.beadId;
+        await notifyMayor(new PgTownRepo(client, townId), `Escalation "${title}" is still unacknowledged; raised from ${due.from} to ${due.to}.`, "escalation", now, due.beadId);
       });
     } finally {
       client.release();
