@@ -1,7 +1,7 @@
 import type { SqlClient } from "../db/pool";
 import { CIRCUIT_BREAKER_WINDOW_MS } from "../domain/constants";
 import { effectiveSettings, type TownConfig } from "../domain/settings";
-import type { Bead, Rig, World } from "../domain/types";
+import type { Rig, World } from "../domain/types";
 import {
   AGENT_COLUMNS,
   AGENT_FROM,
@@ -15,87 +15,115 @@ import {
   reviewFromRow,
 } from "./rows";
 
-// The world snapshot the reconciler reads, in a constant number of statements whatever the town's size
-// (issue 7 counts them). Terminal beads are loaded only when a live bead refers to them (its blocker, the
-// MR that tracks it, a convoy's finished tasks), so 7,000 closed beads cost nothing per tick.
+// The world snapshot the reconciler reads, in ONE statement whatever the town's size (issue 7 counts them):
+// one round trip, and — unlike several statements under READ COMMITTED — one consistent snapshot. Terminal
+// beads are loaded only when a live bead or an agent's hook refers to them (a blocker, the bead an MR tracks,
+// a convoy's finished tasks), so 7,000 closed beads cost nothing per tick. The same statement counts the
+// town's pending events, which the tick needs for its next due time.
 
 const GUPP_NUDGE_WINDOW_MS = 60 * 60 * 1000;
 
-export async function loadWorld(client: SqlClient, townId: string, now: Date): Promise<World> {
-  // One client runs one statement at a time (queuing several on it is deprecated in pg): await in turn.
-  const town = await client.query(`SELECT breaker_open FROM towns WHERE id = $1`, [townId]);
-  const settings = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
-  const rigs = await client.query(`SELECT id, town_id, name, git_url, default_branch, config FROM rigs WHERE town_id = $1 ORDER BY created_at`, [townId]);
-  const live = await client.query(
-    `SELECT ${BEAD_COLUMNS} FROM beads b
-      WHERE b.town_id = $1 AND b.status NOT IN ('closed', 'failed') AND b.type NOT IN ('message', 'agent')`,
-    [townId],
-  );
-  const agents = await client.query(`SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1`, [townId]);
-  const nudges = await client.query(`SELECT * FROM agent_nudges WHERE town_id = $1 AND (delivered_at IS NULL OR created_at >= $2)`, [
+const WORLD_SQL = `
+WITH live AS (
+  SELECT ${BEAD_COLUMNS} FROM beads b
+   WHERE b.town_id = $1 AND b.status NOT IN ('closed', 'failed') AND b.type NOT IN ('message', 'agent')
+), agents AS (
+  SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1
+), deps AS (
+  SELECT d.town_id, d.bead_id, d.depends_on_bead_id, d.dependency_type, d.created_at FROM bead_dependencies d
+   WHERE d.town_id = $1 AND (d.bead_id IN (SELECT bead_id FROM live) OR d.depends_on_bead_id IN (SELECT bead_id FROM live))
+), missing AS (
+  -- hooks of agents may point at terminal beads (A4 unhooks them): load those too
+  (SELECT bead_id AS id FROM deps UNION SELECT depends_on_bead_id FROM deps
+   UNION SELECT current_hook_bead_id FROM agents WHERE current_hook_bead_id IS NOT NULL)
+  EXCEPT SELECT bead_id FROM live
+), extra AS (
+  SELECT ${BEAD_COLUMNS} FROM beads b WHERE b.town_id = $1 AND b.bead_id IN (SELECT id FROM missing) AND b.type <> 'agent'
+), all_ids AS (
+  SELECT bead_id FROM live UNION ALL SELECT bead_id FROM extra
+)
+SELECT
+  (SELECT breaker_open FROM towns WHERE id = $1) AS breaker_open,
+  (SELECT config FROM town_settings WHERE town_id = $1) AS config,
+  (SELECT coalesce(json_agg(r ORDER BY r.created_at), '[]')
+     FROM (SELECT id, town_id, name, git_url, default_branch, config, created_at FROM rigs WHERE town_id = $1) r) AS rigs,
+  (SELECT coalesce(json_agg(x), '[]') FROM (SELECT * FROM live UNION ALL SELECT * FROM extra) x) AS beads,
+  (SELECT coalesce(json_agg(a), '[]') FROM agents a) AS agents,
+  (SELECT coalesce(json_agg(d), '[]') FROM deps d) AS deps,
+  (SELECT coalesce(json_agg(r), '[]') FROM review_metadata r WHERE r.town_id = $1 AND r.bead_id IN (SELECT bead_id FROM all_ids)) AS reviews,
+  (SELECT coalesce(json_agg(c), '[]') FROM convoy_metadata c WHERE c.town_id = $1 AND c.bead_id IN (SELECT bead_id FROM all_ids)) AS convoys,
+  (SELECT coalesce(json_agg(e), '[]') FROM escalation_metadata e WHERE e.town_id = $1 AND e.bead_id IN (SELECT bead_id FROM all_ids)) AS escalations,
+  (SELECT coalesce(json_agg(n), '[]') FROM agent_nudges n WHERE n.town_id = $1 AND (n.delivered_at IS NULL OR n.created_at >= $2)) AS nudges,
+  -- breaker input (SPEC.md §2): dispatch_failed events in the last 30 min, cutoff bound as a parameter
+  (SELECT count(*)::int FROM town_events WHERE town_id = $1 AND event_type = 'dispatch_failed' AND created_at >= $3) AS recent_failures,
+  (SELECT count(*)::int FROM town_events
+    WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending_events`;
+
+type Rows = Record<string, unknown>[];
+
+export interface WorldSnapshot {
+  world: World;
+  /** the town's pending (unprocessed, not poisoned, not discarded) events at the same instant */
+  pendingEvents: number;
+}
+
+export async function loadWorldSnapshot(client: SqlClient, townId: string, now: Date): Promise<WorldSnapshot> {
+  const { rows } = await client.query(WORLD_SQL, [
     townId,
     new Date(now.getTime() - GUPP_NUDGE_WINDOW_MS),
+    new Date(now.getTime() - CIRCUIT_BREAKER_WINDOW_MS),
   ]);
-  // Breaker input (SPEC.md §2): dispatch_failed events in the last 30 min, cutoff bound as a parameter.
-  const failures = await client.query(
-    `SELECT count(*)::int AS n FROM town_events WHERE town_id = $1 AND event_type = 'dispatch_failed' AND created_at >= $2`,
-    [townId, new Date(now.getTime() - CIRCUIT_BREAKER_WINDOW_MS)],
-  );
-
-  const townConfig = (settings.rows[0]?.config ?? {}) as TownConfig;
-  const beads: Bead[] = live.rows.map(beadFromRow);
-  const liveIds = beads.map((b) => b.id);
-  // Hooks of agents may point at terminal beads (A4 unhooks them): load those too.
-  const agentList = agents.rows.map(agentFromRow);
-  const hookIds = agentList.map((a) => a.currentHookBeadId).filter((id): id is string => !!id);
-
-  const deps = await client.query(
-    `SELECT * FROM bead_dependencies WHERE town_id = $1 AND (bead_id = ANY($2::text[]) OR depends_on_bead_id = ANY($2::text[]))`,
-    [townId, liveIds],
-  );
-  const dependencies = deps.rows.map(dependencyFromRow);
-  const known = new Set(liveIds);
-  const missing = new Set<string>();
-  for (const d of dependencies) {
-    if (!known.has(d.beadId)) missing.add(d.beadId);
-    if (!known.has(d.dependsOnBeadId)) missing.add(d.dependsOnBeadId);
-  }
-  for (const id of hookIds) if (!known.has(id)) missing.add(id);
-  if (missing.size > 0) {
-    const extra = await client.query(`SELECT ${BEAD_COLUMNS} FROM beads b WHERE b.town_id = $1 AND b.bead_id = ANY($2::text[]) AND b.type <> 'agent'`, [
-      townId,
-      [...missing],
-    ]);
-    for (const r of extra.rows) beads.push(beadFromRow(r));
-  }
-  const allIds = beads.map((b) => b.id);
-  const reviews = await client.query(`SELECT * FROM review_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
-  const convoys = await client.query(`SELECT * FROM convoy_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
-  const escalations = await client.query(`SELECT * FROM escalation_metadata WHERE town_id = $1 AND bead_id = ANY($2::text[])`, [townId, allIds]);
-
-  const rigList: Rig[] = rigs.rows.map((r) => ({
-    id: r.id as string,
-    townId: r.town_id as string,
-    name: r.name as string,
-    gitUrl: r.git_url as string,
-    defaultBranch: r.default_branch as string,
-    config: (r.config ?? {}) as Rig["config"],
-    settings: effectiveSettings(townConfig, r.config),
+  const r = rows[0];
+  const townConfig = (r.config ?? {}) as TownConfig;
+  const rigs: Rig[] = (r.rigs as Rows).map((x) => ({
+    id: x.id as string,
+    townId: x.town_id as string,
+    name: x.name as string,
+    gitUrl: x.git_url as string,
+    defaultBranch: x.default_branch as string,
+    config: (x.config ?? {}) as Rig["config"],
+    settings: safeEffectiveSettings(townConfig, x.config),
   }));
-
   return {
-    townId,
-    townSettings: townConfig,
-    rigs: rigList,
-    beads,
-    agents: agentList,
-    reviews: reviews.rows.map(reviewFromRow),
-    convoys: convoys.rows.map(convoyFromRow),
-    escalations: escalations.rows.map(escalationFromRow),
-    dependencies,
-    nudges: nudges.rows.map(nudgeFromRow),
-    recentDispatchFailures: Number(failures.rows[0]?.n ?? 0),
-    breakerWasOpen: Boolean(town.rows[0]?.breaker_open),
-    draining: false,
+    world: {
+      townId,
+      townSettings: townConfig,
+      rigs,
+      beads: (r.beads as Rows).map(beadFromRow),
+      agents: (r.agents as Rows).map(agentFromRow),
+      reviews: (r.reviews as Rows).map(reviewFromRow),
+      convoys: (r.convoys as Rows).map(convoyFromRow),
+      escalations: (r.escalations as Rows).map(escalationFromRow),
+      dependencies: (r.deps as Rows).map(dependencyFromRow),
+      nudges: (r.nudges as Rows).map(nudgeFromRow),
+      recentDispatchFailures: Number(r.recent_failures ?? 0),
+      breakerWasOpen: Boolean(r.breaker_open),
+      draining: false,
+    },
+    pendingEvents: Number(r.pending_events ?? 0),
   };
+}
+
+export async function loadWorld(client: SqlClient, townId: string, now: Date): Promise<World> {
+  return (await loadWorldSnapshot(client, townId, now)).world;
+}
+
+/**
+ * Stored settings are validated on every write, but a row edited by hand must not stop the town's ticks:
+ * an override that does not parse is ignored (the rig inherits), and a town config that does not parse
+ * falls back to the defaults.
+ */
+export function safeEffectiveSettings(townConfig: unknown, rigConfig: unknown) {
+  for (const [town, rig] of [
+    [townConfig, rigConfig],
+    [townConfig, {}],
+    [{}, {}],
+  ] as const) {
+    try {
+      return effectiveSettings(town, rig);
+    } catch {
+      // try the next, more forgiving combination
+    }
+  }
+  return effectiveSettings({}, {});
 }

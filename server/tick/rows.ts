@@ -1,10 +1,12 @@
 import type { Agent, Bead, BeadDependency, AgentNudge, ConvoyMetadata, EscalationMetadata, ReviewMetadata } from "../domain/types";
 
 // Row → domain object mappers for the raw-SQL paths of the tick. pg returns timestamptz as Date and jsonb
-// parsed; the column lists below are the only place that knows the snake_case names.
+// parsed; rows aggregated with json_agg (the one-statement world load) carry timestamps as ISO strings, so
+// every timestamp goes through `date`. The column lists below are the only place that knows the snake_case
+// names.
 
 type Row = Record<string, unknown>;
-const date = (v: unknown) => (v == null ? null : (v as Date));
+const date = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(v as string));
 
 export const BEAD_COLUMNS = `b.bead_id, b.town_id, b.type, b.status, b.title, b.body, b.rig_id, b.parent_bead_id,
   b.assignee_agent_bead_id, b.priority, b.labels, b.metadata, b.dispatch_attempts, b.last_dispatch_attempt_at,
@@ -27,8 +29,8 @@ export function beadFromRow(r: Row): Bead {
     dispatchAttempts: r.dispatch_attempts as number,
     lastDispatchAttemptAt: date(r.last_dispatch_attempt_at),
     createdBy: (r.created_by as string | null) ?? null,
-    createdAt: r.created_at as Date,
-    updatedAt: r.updated_at as Date,
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
     closedAt: date(r.closed_at),
   };
 }
@@ -63,7 +65,7 @@ export function agentFromRow(r: Row): Agent {
     runtimeName: (r.runtime_name as string | null) ?? null,
     pid: (r.pid as number | null) ?? null,
     logPath: (r.log_path as string | null) ?? null,
-    createdAt: r.agent_created_at as Date,
+    createdAt: date(r.agent_created_at)!,
   };
 }
 
@@ -113,7 +115,7 @@ export function dependencyFromRow(r: Row): BeadDependency {
     beadId: r.bead_id as string,
     dependsOnBeadId: r.depends_on_bead_id as string,
     dependencyType: r.dependency_type as BeadDependency["dependencyType"],
-    createdAt: r.created_at as Date,
+    createdAt: date(r.created_at)!,
   };
 }
 
@@ -126,7 +128,7 @@ export function nudgeFromRow(r: Row): AgentNudge {
     mode: r.mode as AgentNudge["mode"],
     priority: r.priority as AgentNudge["priority"],
     source: r.source as string,
-    createdAt: r.created_at as Date,
+    createdAt: date(r.created_at)!,
     deliveredAt: date(r.delivered_at),
     expiresAt: date(r.expires_at),
   };
