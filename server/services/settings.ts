@@ -62,7 +62,7 @@ function secretsSet(config: TownConfig) {
     gitlab_token: !!config.git_auth?.gitlab_token,
     kilocode_token: !!config.kilocode_token,
     github_cli_pat: !!config.github_cli_pat,
-    env_var_names: Object.keys(config.env_vars ?? {}),
+    env_var_names: Object.keys(config.env_vars ?? {}).sort(),
   };
 }
 
