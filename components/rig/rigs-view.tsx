@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/trpc";
@@ -87,7 +88,11 @@ export function RigsView({ townId }: { townId: string }) {
             <tbody className="divide-y divide-slate-100">
               {rigs.data.map((r) => (
                 <tr key={r.id}>
-                  <td className="px-4 py-2 font-medium">{r.name}</td>
+                  <td className="px-4 py-2 font-medium">
+                    <Link className="text-indigo-700 hover:underline" href={`/towns/${townId}/rigs/${r.id}`}>
+                      {r.name}
+                    </Link>
+                  </td>
                   <td className="px-4 py-2">
                     <a className="text-indigo-700 hover:underline" href={r.gitUrl} target="_blank" rel="noreferrer noopener">
                       {r.gitUrl}
