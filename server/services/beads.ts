@@ -239,12 +239,8 @@ export async function retryBead(
     if (res.count === 0) throw movedConflict();
     let reviewRetryCount: number | null = null;
     if (isMr) {
-      const review = await tx.reviewMetadata.update({
-        where: { beadId: bead.id },
-        data: { retryCount: { increment: 1 }, autoMergeReadySince: null },
-        select: { retryCount: true },
-      });
-      reviewRetryCount = review.retryCount;
+      await tx.reviewMetadata.updateMany({ where: { beadId: bead.id, townId }, data: { retryCount: { increment: 1 }, autoMergeReadySince: null } });
+      reviewRetryCount = (await tx.reviewMetadata.findUnique({ where: { beadId: bead.id }, select: { retryCount: true } }))?.retryCount ?? null;
     }
     await unhookAgentsOf(tx, townId, actorUserId, bead.id, "bead retried", now);
     await writeBeadEvent(
