@@ -24,7 +24,7 @@ test("a new person signs up, creates a town, adds a rig, creates a bead and sees
   await page.getByRole("link", { name: "Beads", exact: true }).click();
   await page.getByLabel("Title").fill("Make the login page accessible");
   await page.getByLabel("Labels").fill("ui, a11y");
-  await page.getByRole("button", { name: "Create bead" }).click();
+  await page.getByRole("button", { name: "Sling bead" }).click();
   const table = page.getByTestId("bead-table");
   await expect(table).toContainText("Make the login page accessible");
   await expect(table).toContainText("a11y");

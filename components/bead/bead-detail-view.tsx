@@ -6,10 +6,13 @@ import { useTRPC } from "@/components/providers/trpc";
 import { Card, ErrorState, Spinner } from "@/components/ui/states";
 import { Label, StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
+import { LIVE_MS } from "@/components/ui/live";
+import { BeadActions } from "./beads-view";
+import { WhyStuck } from "./why-stuck";
 
 export function BeadDetailView({ townId, beadId }: { townId: string; beadId: string }) {
   const trpc = useTRPC();
-  const q = useQuery(trpc.bead.get.queryOptions({ townId, beadId }, { refetchInterval: 5_000 }));
+  const q = useQuery(trpc.bead.get.queryOptions({ townId, beadId }, { refetchInterval: LIVE_MS }));
   if (q.isPending) return <Spinner label="Loading bead…" />;
   if (q.isError) return <ErrorState error={q.error} onRetry={() => q.refetch()} />;
   const b = q.data;
@@ -19,9 +22,12 @@ export function BeadDetailView({ townId, beadId }: { townId: string; beadId: str
         <Link href={`/towns/${townId}/beads`} className="text-sm text-indigo-700 hover:underline">
           ← Beads
         </Link>
-        <h2 className="mt-2 flex flex-wrap items-center gap-3 text-xl font-semibold" data-testid="bead-title">
-          {b.title} <StatusBadge status={b.status} />
-        </h2>
+        <div className="mt-2 flex flex-wrap items-center justify-between gap-3">
+          <h2 className="flex flex-wrap items-center gap-3 text-xl font-semibold" data-testid="bead-title">
+            {b.title} <StatusBadge status={b.status} />
+          </h2>
+          <BeadActions townId={townId} bead={b} />
+        </div>
         {b.body ? <p className="mt-2 whitespace-pre-wrap text-sm text-slate-700">{b.body}</p> : null}
       </div>
       <div className="grid gap-6 lg:grid-cols-3">
@@ -101,6 +107,7 @@ export function BeadDetailView({ townId, beadId }: { townId: string; beadId: str
           )}
         </Card>
       </div>
+      <WhyStuck townId={townId} beadId={beadId} />
       <Card title="Timeline">
         {b.timeline.length === 0 ? (
           <p className="text-sm text-slate-500">Nothing has happened yet.</p>

@@ -11,6 +11,8 @@ import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { Label, StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { errorMessage } from "@/components/ui/use-error";
+import { LIVE_MS, LIVE_SLOW_MS } from "@/components/ui/live";
+import { useTownRole } from "@/components/ui/use-town-role";
 
 const STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 const TYPES = ["issue", "merge_request", "convoy", "escalation"] as const;
@@ -37,9 +39,9 @@ export function BeadsView({ townId }: { townId: string }) {
   };
   const town = useQuery(trpc.town.get.queryOptions({ townId }));
   const rigs = useQuery(trpc.rig.list.queryOptions({ townId }));
-  const page = useQuery(trpc.bead.list.queryOptions({ ...filter, cursor, limit: 50 }, { refetchInterval: 5_000, placeholderData: keepPreviousData }));
-  const counts = useQuery(trpc.bead.counts.queryOptions(filter, { refetchInterval: 10_000 }));
-  const readOnly = town.data?.role === "viewer";
+  const page = useQuery(trpc.bead.list.queryOptions({ ...filter, cursor, limit: 50 }, { refetchInterval: LIVE_MS, placeholderData: keepPreviousData }));
+  const counts = useQuery(trpc.bead.counts.queryOptions(filter, { refetchInterval: LIVE_SLOW_MS }));
+  const readOnly = town.data?.role !== "owner" && town.data?.role !== "member";
 
   function setParam(key: string, value: string | undefined) {
     const next = new URLSearchParams(params.toString());
@@ -115,11 +117,14 @@ export function BeadsView({ townId }: { townId: string }) {
                 <th className="px-4 py-2">Labels</th>
                 <th className="px-4 py-2">Attempts</th>
                 <th className="px-4 py-2">Updated</th>
+                <th className="px-4 py-2">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
               {page.data.items.map((b) => (
-                <tr key={b.id}>
+                <tr key={b.id} data-testid="bead-row" data-bead-id={b.id}>
                   <td className="px-4 py-2">
                     <Link className="font-medium text-indigo-700 hover:underline" href={`/towns/${townId}/beads/${b.id}`}>
                       {b.title}
@@ -136,8 +141,11 @@ export function BeadsView({ townId }: { townId: string }) {
                     ))}
                   </td>
                   <td className="px-4 py-2">{b.dispatchAttempts}</td>
-                  <td className="px-4 py-2 text-slate-500">
+                  <td className="whitespace-nowrap px-4 py-2 text-slate-500">
                     <RelativeTime value={b.updatedAt} />
+                  </td>
+                  <td className="whitespace-nowrap px-4 py-2 text-right">
+                    <BeadActions townId={townId} bead={b} />
                   </td>
                 </tr>
               ))}
@@ -168,7 +176,7 @@ function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: st
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ title: "", body: "", rigId: "", priority: "medium", labels: "" });
   const create = useMutation(
-    trpc.bead.create.mutationOptions({
+    trpc.bead.sling.mutationOptions({
       onSuccess: async () => {
         setForm((f) => ({ ...f, title: "", body: "", labels: "" }));
         await queryClient.invalidateQueries({ queryKey: trpc.bead.pathKey() });
@@ -199,7 +207,7 @@ function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: st
     );
   }
   return (
-    <Card title="New bead">
+    <Card title="Sling work">
       <form onSubmit={onSubmit} className="grid gap-3 md:grid-cols-4">
         <div className="md:col-span-2">
           <Field label="Title" htmlFor="bead-title">
@@ -227,13 +235,14 @@ function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: st
             <Textarea id="bead-body" rows={2} value={form.body} onChange={(e) => setForm({ ...form, body: e.target.value })} disabled={readOnly} />
           </Field>
         </div>
-        <Field label="Labels" htmlFor="bead-labels" hint="Comma separated">
+        <Field label="Labels" htmlFor="bead-labels" hint="Comma separated, e.g. ui, gt:held">
           <Input id="bead-labels" value={form.labels} onChange={(e) => setForm({ ...form, labels: e.target.value })} disabled={readOnly} />
         </Field>
         <div className="flex items-center gap-3 md:col-span-4">
-          <Button type="submit" busy={create.isPending} disabledReason={readOnly ? "Viewers cannot create beads." : undefined}>
-            Create bead
+          <Button type="submit" busy={create.isPending} disabledReason={readOnly ? "Viewers cannot sling work." : undefined}>
+            Sling bead
           </Button>
+          <span className="text-xs text-slate-500">The reconciler hands it to a polecat on its next tick.</span>
           {create.error ? (
             <span className="text-sm text-red-600" role="alert">
               {errorMessage(create.error)}
@@ -242,5 +251,54 @@ function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: st
         </div>
       </form>
     </Card>
+  );
+}
+
+const CANCELLABLE = new Set(["issue", "merge_request", "escalation"]);
+const RETRYABLE = new Set(["issue", "merge_request"]);
+
+/** Cancel (two steps, so a stray click does nothing) and retry, per row. */
+export function BeadActions({ townId, bead }: { townId: string; bead: { id: string; type: string; status: string } }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { writeReason } = useTownRole(townId);
+  const [confirming, setConfirming] = useState(false);
+  const refresh = () =>
+    Promise.all([queryClient.invalidateQueries({ queryKey: trpc.bead.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) })]);
+  const cancel = useMutation(trpc.bead.cancel.mutationOptions({ onSuccess: async () => (setConfirming(false), refresh()) }));
+  const retry = useMutation(trpc.bead.retry.mutationOptions({ onSuccess: refresh }));
+  const terminal = bead.status === "closed" || bead.status === "failed";
+  const error = cancel.error ?? retry.error;
+  return (
+    <span className="inline-flex flex-col items-end gap-1">
+      <span className="inline-flex gap-1.5">
+        {!terminal && CANCELLABLE.has(bead.type) ? (
+          confirming ? (
+            <>
+              <Button size="sm" variant="danger" busy={cancel.isPending} disabledReason={writeReason} onClick={() => cancel.mutate({ townId, beadId: bead.id })}>
+                Confirm cancel
+              </Button>
+              <Button size="sm" variant="ghost" onClick={() => setConfirming(false)}>
+                Keep
+              </Button>
+            </>
+          ) : (
+            <Button size="sm" variant="secondary" disabledReason={writeReason} onClick={() => setConfirming(true)}>
+              Cancel
+            </Button>
+          )
+        ) : null}
+        {bead.status === "failed" && RETRYABLE.has(bead.type) ? (
+          <Button size="sm" variant="secondary" busy={retry.isPending} disabledReason={writeReason} onClick={() => retry.mutate({ townId, beadId: bead.id })}>
+            Retry
+          </Button>
+        ) : null}
+      </span>
+      {error ? (
+        <span className="max-w-xs whitespace-normal text-xs text-red-600" role="alert">
+          {errorMessage(error)}
+        </span>
+      ) : null}
+    </span>
   );
 }

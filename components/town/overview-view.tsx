@@ -1,22 +1,34 @@
 "use client";
 
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/trpc";
+import { Button } from "@/components/ui/button";
 import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
+import { LIVE_FAST_MS, LIVE_MS } from "@/components/ui/live";
+import { useTownRole } from "@/components/ui/use-town-role";
+import { errorMessage } from "@/components/ui/use-error";
+import { TickChart } from "@/components/tick/tick-chart";
 
 const STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 
+type Metrics = { eventsDrained?: number; eventsPoisoned?: number; actionsEmitted?: number; wallClockMs?: number; sideEffectsFailed?: number; invariantViolations?: number; pendingEventCount?: number };
+
+/** The town at a glance (SPEC.md §4.1): counts by status, the reconciler's state, the poison inbox,
+ *  notifications, a chart of recent ticks and recent activity. Every number is a server-side aggregate. */
 export function OverviewView({ townId }: { townId: string }) {
   const trpc = useTRPC();
-  const q = useQuery(trpc.town.get.queryOptions({ townId }, { refetchInterval: 5_000 }));
+  const q = useQuery(trpc.town.get.queryOptions({ townId }, { refetchInterval: LIVE_FAST_MS }));
+  const ticks = useQuery(trpc.tick.history.queryOptions({ townId, limit: 60 }, { refetchInterval: LIVE_MS }));
   if (q.isPending) return <Spinner label="Loading town…" />;
   if (q.isError) return <ErrorState error={q.error} onRetry={() => q.refetch()} />;
   const t = q.data;
   const issues = t.counts.issue ?? {};
   const mrs = t.counts.merge_request ?? {};
+  const openEscalations = (t.counts.escalation?.open ?? 0) + (t.counts.escalation?.in_progress ?? 0);
+  const m = (t.tick.lastMetrics ?? null) as Metrics | null;
   return (
     <div className="space-y-6">
       {t.rigCount === 0 ? (
@@ -27,51 +39,75 @@ export function OverviewView({ townId }: { townId: string }) {
           to start slinging work.
         </EmptyState>
       ) : null}
-      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5" data-testid="status-counts">
+      {t.poisonedCount > 0 ? (
+        <Link
+          href={`/towns/${townId}/poison`}
+          className="flex flex-wrap items-center justify-between gap-2 rounded-lg bg-red-50 px-4 py-3 text-sm text-red-800 ring-1 ring-red-200 hover:bg-red-100"
+          data-testid="poison-badge"
+        >
+          <span>
+            <span className="mr-2 rounded-full bg-red-600 px-2 py-0.5 text-xs font-bold text-white">{t.poisonedCount}</span>
+            poisoned event{t.poisonedCount === 1 ? "" : "s"} the reconciler could not apply.
+          </span>
+          <span className="font-semibold">Open the poison inbox →</span>
+        </Link>
+      ) : null}
+      {!t.runtime.configured && t.runtime.message ? (
+        <p className="rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-900 ring-1 ring-amber-200" role="status" data-testid="runtime-warning">
+          {t.runtime.message}
+        </p>
+      ) : null}
+      <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="status-counts">
         {STATUSES.map((s) => (
           <Link key={s} href={`/towns/${townId}/beads?status=${s}`} className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-300">
             <StatusBadge status={s} />
             <p className="mt-2 text-2xl font-semibold">{issues[s] ?? 0}</p>
-            <p className="text-xs text-slate-500">issues · {mrs[s] ?? 0} merge requests</p>
+            <p className="text-xs text-slate-500">issues · {mrs[s] ?? 0} MRs</p>
           </Link>
         ))}
+        <Link href={`/towns/${townId}/escalations`} className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-300">
+          <span className="text-xs font-medium text-slate-500">Escalations</span>
+          <p className={`mt-2 text-2xl font-semibold ${openEscalations ? "text-orange-700" : ""}`}>{openEscalations}</p>
+          <p className="text-xs text-slate-500">open</p>
+        </Link>
       </div>
       <div className="grid gap-6 lg:grid-cols-3">
-        <Card title="Reconciler">
-          <dl className="space-y-2 text-sm">
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Last tick</dt>
-              <dd>
-                <RelativeTime value={t.tick.lastTickAt} />
-              </dd>
-            </div>
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Next due</dt>
-              <dd>
-                <RelativeTime value={t.tick.nextTickAt} />
-              </dd>
-            </div>
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Cadence</dt>
-              <dd>{t.tick.hasActiveWork ? "active (5 s)" : "idle (60 s)"}</dd>
-            </div>
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Circuit breaker</dt>
-              <dd className={t.tick.breakerOpen ? "font-semibold text-red-600" : "text-emerald-700"}>{t.tick.breakerOpen ? "OPEN: dispatch paused" : "closed"}</dd>
-            </div>
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Pending events</dt>
-              <dd>{t.pendingEventCount}</dd>
-            </div>
-            <div className="flex justify-between">
-              <dt className="text-slate-500">Poison inbox</dt>
-              <dd className={t.poisonedCount ? "font-semibold text-red-600" : ""} data-testid="poison-count">
+        <Card title="Reconciler" actions={<Link className="text-xs font-semibold text-indigo-700 hover:underline" href={`/towns/${townId}/ticks`}>Ticks →</Link>}>
+          <dl className="space-y-2 text-sm" data-testid="tick-status">
+            <Row label="Last tick">
+              <RelativeTime value={t.tick.lastTickAt} />
+            </Row>
+            <Row label="Next due">
+              <RelativeTime value={t.tick.nextTickAt} />
+            </Row>
+            <Row label="Cadence">{t.tick.hasActiveWork ? "active (5 s)" : "idle (60 s)"}</Row>
+            <Row label="Circuit breaker">
+              <span className={t.tick.breakerOpen ? "font-semibold text-red-600" : "text-emerald-700"} data-testid="breaker">
+                {t.tick.breakerOpen ? "OPEN: dispatch paused" : "closed"}
+              </span>
+            </Row>
+            <Row label="Pending events">
+              <Link className="text-indigo-700 hover:underline" href={`/towns/${townId}/events`}>
+                {t.pendingEventCount}
+              </Link>
+            </Row>
+            <Row label="Poison inbox">
+              <Link className={t.poisonedCount ? "font-semibold text-red-600 hover:underline" : "text-indigo-700 hover:underline"} href={`/towns/${townId}/poison`} data-testid="poison-count">
                 {t.poisonedCount}
-              </dd>
-            </div>
+              </Link>
+            </Row>
+            {m ? (
+              <Row label="Last tick did">
+                <span className="text-right text-xs">
+                  {m.eventsDrained ?? 0} events, {m.actionsEmitted ?? 0} actions, {m.wallClockMs ?? 0} ms
+                  {m.eventsPoisoned ? <span className="text-red-600">, {m.eventsPoisoned} poisoned</span> : null}
+                  {m.invariantViolations ? <span className="text-red-600">, {m.invariantViolations} violations</span> : null}
+                </span>
+              </Row>
+            ) : null}
           </dl>
         </Card>
-        <Card title="Agents">
+        <Card title="Agents" actions={<Link className="text-xs font-semibold text-indigo-700 hover:underline" href={`/towns/${townId}/agents`}>All agents →</Link>}>
           {Object.keys(t.agents).length === 0 ? (
             <p className="text-sm text-slate-500">No agents.</p>
           ) : (
@@ -85,20 +121,11 @@ export function OverviewView({ townId }: { townId: string }) {
             </ul>
           )}
         </Card>
-        <Card title="Notifications">
-          {t.notifications.length === 0 ? (
-            <p className="text-sm text-slate-500">Nothing needs your attention.</p>
-          ) : (
-            <ul className="space-y-2 text-sm">
-              {t.notifications.map((n) => (
-                <li key={n.id} className={n.readAt ? "text-slate-500" : ""}>
-                  {n.message} <span className="text-xs text-slate-400"><RelativeTime value={n.createdAt} /></span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </Card>
+        <Notifications townId={townId} />
       </div>
+      <Card title="Recent ticks (duration and events drained)">
+        {ticks.data ? <TickChart ticks={ticks.data.items} /> : ticks.isError ? <ErrorState error={ticks.error} /> : <Spinner />}
+      </Card>
       <Card title="Recent activity">
         {t.activity.length === 0 ? (
           <p className="text-sm text-slate-500">No activity yet.</p>
@@ -111,7 +138,12 @@ export function OverviewView({ townId }: { townId: string }) {
                   <Link className="font-medium text-indigo-700 hover:underline" href={`/towns/${townId}/beads/${a.beadId}`}>
                     {a.bead.title}
                   </Link>
-                  {a.newValue ? <> → <StatusBadge status={a.newValue} /></> : null}
+                  {a.newValue && a.eventType === "status_changed" ? (
+                    <>
+                      {" "}
+                      → <StatusBadge status={a.newValue} />
+                    </>
+                  ) : null}
                 </span>
                 <span className="text-xs text-slate-500">
                   <RelativeTime value={a.createdAt} />
@@ -122,5 +154,89 @@ export function OverviewView({ townId }: { townId: string }) {
         )}
       </Card>
     </div>
+  );
+}
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="flex justify-between gap-3">
+      <dt className="text-slate-500">{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+const KIND_LABEL: Record<string, string> = { poisoned_event: "poison", breaker_open: "breaker", escalation: "escalation", mayor_notice: "mayor" };
+
+/** Notifications (poisonings, breaker, escalations, mayor notices) with mark-read, one or all. */
+function Notifications({ townId }: { townId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { writeReason } = useTownRole(townId);
+  const list = useQuery(trpc.notification.list.queryOptions({ townId, limit: 10 }, { refetchInterval: LIVE_FAST_MS }));
+  const mark = useMutation(trpc.notification.markRead.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.notification.pathKey() }) }));
+  const unread = list.data?.unreadCount ?? 0;
+  return (
+    <Card
+      title={
+        <span>
+          Notifications{" "}
+          {unread ? (
+            <span className="ml-1 rounded-full bg-red-600 px-1.5 text-[11px] font-bold text-white" data-testid="unread-count">
+              {unread}
+            </span>
+          ) : null}
+        </span>
+      }
+      actions={
+        unread ? (
+          <Button size="sm" variant="ghost" busy={mark.isPending && mark.variables?.all} disabledReason={writeReason} onClick={() => mark.mutate({ townId, all: true })}>
+            Mark all read
+          </Button>
+        ) : null
+      }
+    >
+      {list.isPending ? (
+        <Spinner />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => list.refetch()} />
+      ) : list.data.items.length === 0 ? (
+        <p className="text-sm text-slate-500">Nothing needs your attention.</p>
+      ) : (
+        <ul className="space-y-2 text-sm" data-testid="notifications">
+          {list.data.items.map((n) => (
+            <li key={n.id} className={`flex items-start justify-between gap-2 ${n.readAt ? "text-slate-500" : ""}`} data-read={n.readAt ? "yes" : "no"}>
+              <span className="min-w-0">
+                <span className="mr-1 rounded bg-slate-100 px-1 font-mono text-[10px] uppercase text-slate-600">{KIND_LABEL[n.kind] ?? n.kind}</span>
+                {n.kind === "poisoned_event" ? (
+                  <Link className="hover:underline" href={`/towns/${townId}/poison`}>
+                    {n.message}
+                  </Link>
+                ) : n.beadId ? (
+                  <Link className="hover:underline" href={`/towns/${townId}/beads/${n.beadId}`}>
+                    {n.message}
+                  </Link>
+                ) : (
+                  n.message
+                )}{" "}
+                <span className="whitespace-nowrap text-xs text-slate-400">
+                  <RelativeTime value={n.createdAt} />
+                </span>
+              </span>
+              {!n.readAt ? (
+                <Button size="sm" variant="ghost" disabledReason={writeReason} onClick={() => mark.mutate({ townId, ids: [n.id] })} aria-label="Mark read">
+                  ✓
+                </Button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {mark.error ? (
+        <p className="mt-2 text-sm text-red-600" role="alert">
+          {errorMessage(mark.error)}
+        </p>
+      ) : null}
+    </Card>
   );
 }
