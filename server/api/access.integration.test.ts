@@ -8,6 +8,22 @@ import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factori
 // later: the list comes from the router itself, and only the procedures named here are exempt.
 const NOT_TOWN_SCOPED = new Set(["health", "town.create", "town.list"]);
 
+// SPEC.md §3b Roles — owner: settings, secrets, members, runtime, delete (the town), dry run and replay;
+// member: every other mutation; viewer: read only. Written out here from the spec, not read from the code.
+const OWNER_ONLY = new Set([
+  "town.delete",
+  "town.addMember",
+  "town.setMemberRole",
+  "town.removeMember",
+  "settings.updateTown",
+  "settings.updateRig",
+  "rig.updateOverrides",
+  "tick.dryRun",
+  "tick.replay",
+]);
+// Reads that are not for viewers: an agent's raw log can echo secrets it was given.
+const MEMBER_READS = new Set(["agent.log"]);
+
 type ProcDef = { _def: { type: "query" | "mutation" | "subscription" } };
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, ProcDef>)
   .filter(([path]) => !NOT_TOWN_SCOPED.has(path))
@@ -78,6 +94,33 @@ describe("town access", () => {
     await expect(caller.bead.list({ townId })).resolves.toMatchObject({ items: [] });
     // And nothing changed behind the refusals.
     expect(await testDb().bead.count({ where: { townId, type: "issue" } })).toBe(0);
+  });
+
+  it("matrix: a member is refused exactly the owner-only procedures; the owner is refused none", async () => {
+    // town.delete with a valid input really deletes: the owner's call of it runs last, on its own town.
+    const forbiddenFor = async (user: { id: string; email: string; name: string }, skip: string[] = []) => {
+      const caller = callerFor(user);
+      const out: string[] = [];
+      for (const p of procedures) {
+        if (skip.includes(p.path)) continue;
+        if ((await codeOf(call(caller, p.path, { townId }))) === "FORBIDDEN") out.push(p.path);
+      }
+      return out.sort();
+    };
+    expect(await forbiddenFor(member)).toEqual([...OWNER_ONLY].sort());
+    expect(await forbiddenFor(owner, ["town.delete"])).toEqual([]);
+    const own = await makeTown(testDb(), owner.id);
+    expect(await codeOf(callerFor(owner).town.delete({ townId: own.id }))).toBe("OK");
+    for (const path of OWNER_ONLY) expect(procedures.some((p) => p.path === path), `${path} exists`).toBe(true);
+  });
+
+  it("matrix: a viewer may call every query except member-only reads", async () => {
+    const caller = callerFor(viewer);
+    const refused: string[] = [];
+    for (const p of procedures.filter((p) => p.type === "query")) {
+      if ((await codeOf(call(caller, p.path, { townId }))) === "FORBIDDEN") refused.push(p.path);
+    }
+    expect(refused.sort()).toEqual([...MEMBER_READS].sort());
   });
 
   it("lets a member create beads and rigs but not change owner-only things", async () => {
