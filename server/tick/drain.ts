@@ -6,11 +6,13 @@ import { parseTownEvent, type TownEvent } from "../domain/events";
 import { notifyMayor } from "../domain/operations";
 import type { TownRepo } from "../domain/repo";
 import type { TownEventRow } from "../domain/types";
+import { BatchFlushError, BatchTownRepo } from "./batch-repo";
 import { PgTownRepo } from "./pg-repo";
 import type { TickTx } from "./tx";
 
 // Phase 0 — drain the town's event queue in `seq` order (SPEC.md §2, §3b):
-// - a batch of events is applied in one transaction (one commit per batch, not per event);
+// - a batch of events is applied in one transaction (one commit per batch, not per event), through a unit of
+//   work that reads the batch's rows in one statement and writes them back in a few (batch-repo.ts);
 // - when any event of the batch throws, the batch is rolled back and re-applied one event per savepoint, so
 //   a failing event costs its own retry and nobody else's;
 // - a failure increments retry_count atomically and records last_error; at MAX_EVENT_RETRIES (3) — or at
@@ -90,9 +92,12 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
   let afterSeq = "0";
   let seen = 0;
 
-  while (seen < maxEvents) {
-    const { rows } = await tx.client.query(SELECT_PENDING, [townId, afterSeq, Math.min(batchSize, maxEvents - seen)]);
+  let more = true;
+  while (more && seen < maxEvents) {
+    const limit = Math.min(batchSize, maxEvents - seen);
+    const { rows } = await tx.client.query(SELECT_PENDING, [townId, afterSeq, limit]);
     if (rows.length === 0) break;
+    more = rows.length === limit; // a short batch was the last one: no need to ask again
     const batch = rows.map(toRow);
     seen += batch.length;
     afterSeq = String(batch[batch.length - 1].seq);
@@ -100,19 +105,25 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     // Fast path: the whole batch in one transaction.
     // The event that broke it keeps its failure: the slow path counts it without applying it again, so every
     // event is tried exactly once per tick (and a poison event exactly MAX_EVENT_RETRIES times in all).
+    // Its reads and writes go through a unit of work (BatchTownRepo): one prefetch, buffered writes, a few
+    // set-based statements at the end — the per-event round trips were most of a tick's time (issue 7).
     let fastFailure: { eventId: string; error: unknown } | null = null;
+    const batchRepo = new BatchTownRepo(tx.client, townId);
     try {
+      if (batch.some((row) => row.retryCount >= MAX_EVENT_RETRIES)) throw new NeedsSlowPath();
       const applied = await tx.run(async () => {
         const out: { row: Row; actions: Action[] }[] = [];
+        await batchRepo.prefetch(batch);
         for (const row of batch) {
-          if (row.retryCount >= MAX_EVENT_RETRIES) throw new NeedsSlowPath();
           try {
-            out.push({ row, actions: await options.apply(repo, parseTownEvent(row), now) });
+            out.push({ row, actions: await options.apply(batchRepo, parseTownEvent(row), now) });
           } catch (error) {
-            fastFailure = { eventId: row.id, error };
+            // a failed flush of earlier events' writes surfaced here: it is not this event's failure
+            if (!(error instanceof BatchFlushError)) fastFailure = { eventId: row.id, error };
             throw error;
           }
         }
+        await batchRepo.flush();
         await markProcessed(tx, batch.map((r) => r.id), now);
         return out;
       });
@@ -120,7 +131,8 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
       result.drained += applied.length;
       continue;
     } catch {
-      // fall through to one event per savepoint
+      // rolled back: fall through to one event per savepoint, on the plain repo
+      batchRepo.discard();
     }
 
     await tx.run(async () => {

@@ -8,57 +8,58 @@ import { AGENT_COLUMNS, AGENT_FROM, BEAD_COLUMNS, agentFromRow, beadFromRow, con
 // The domain's TownRepo on Postgres, one statement per operation, run on the client of the tick's current
 // transaction (so a savepoint rollback undoes an event's writes). Every statement is scoped by town_id.
 
-type ColumnMap = Record<string, { col: string; json?: boolean }>;
+/** Patchable columns: the domain key, the column, its SQL type (the batch repo flushes through jsonb_to_recordset). */
+export type ColumnMap = Record<string, { col: string; type: "text" | "int" | "boolean" | "timestamptz" | "jsonb"; json?: boolean }>;
 
-const BEAD_PATCH: ColumnMap = {
-  status: { col: "status" },
-  title: { col: "title" },
-  body: { col: "body" },
-  assigneeAgentBeadId: { col: "assignee_agent_bead_id" },
-  priority: { col: "priority" },
-  labels: { col: "labels", json: true },
-  metadata: { col: "metadata", json: true },
-  parentBeadId: { col: "parent_bead_id" },
-  dispatchAttempts: { col: "dispatch_attempts" },
-  lastDispatchAttemptAt: { col: "last_dispatch_attempt_at" },
-  updatedAt: { col: "updated_at" },
-  closedAt: { col: "closed_at" },
+export const BEAD_PATCH: ColumnMap = {
+  status: { col: "status", type: "text" },
+  title: { col: "title", type: "text" },
+  body: { col: "body", type: "text" },
+  assigneeAgentBeadId: { col: "assignee_agent_bead_id", type: "text" },
+  priority: { col: "priority", type: "text" },
+  labels: { col: "labels", type: "jsonb", json: true },
+  metadata: { col: "metadata", type: "jsonb", json: true },
+  parentBeadId: { col: "parent_bead_id", type: "text" },
+  dispatchAttempts: { col: "dispatch_attempts", type: "int" },
+  lastDispatchAttemptAt: { col: "last_dispatch_attempt_at", type: "timestamptz" },
+  updatedAt: { col: "updated_at", type: "timestamptz" },
+  closedAt: { col: "closed_at", type: "timestamptz" },
 };
-const AGENT_PATCH: ColumnMap = {
-  containerProcessId: { col: "container_process_id" },
-  status: { col: "status" },
-  currentHookBeadId: { col: "current_hook_bead_id" },
-  dispatchAttempts: { col: "dispatch_attempts" },
-  checkpoint: { col: "checkpoint", json: true },
-  lastActivityAt: { col: "last_activity_at" },
-  agentStatusMessage: { col: "agent_status_message" },
-  agentStatusUpdatedAt: { col: "agent_status_updated_at" },
-  lastEventType: { col: "last_event_type" },
-  lastEventAt: { col: "last_event_at" },
-  activeTools: { col: "active_tools", json: true },
-  stalledAt: { col: "stalled_at" },
-  dispatchedAt: { col: "dispatched_at" },
-  runtimeName: { col: "runtime_name" },
-  pid: { col: "pid" },
-  logPath: { col: "log_path" },
+export const AGENT_PATCH: ColumnMap = {
+  containerProcessId: { col: "container_process_id", type: "text" },
+  status: { col: "status", type: "text" },
+  currentHookBeadId: { col: "current_hook_bead_id", type: "text" },
+  dispatchAttempts: { col: "dispatch_attempts", type: "int" },
+  checkpoint: { col: "checkpoint", type: "jsonb", json: true },
+  lastActivityAt: { col: "last_activity_at", type: "timestamptz" },
+  agentStatusMessage: { col: "agent_status_message", type: "text" },
+  agentStatusUpdatedAt: { col: "agent_status_updated_at", type: "timestamptz" },
+  lastEventType: { col: "last_event_type", type: "text" },
+  lastEventAt: { col: "last_event_at", type: "timestamptz" },
+  activeTools: { col: "active_tools", type: "jsonb", json: true },
+  stalledAt: { col: "stalled_at", type: "timestamptz" },
+  dispatchedAt: { col: "dispatched_at", type: "timestamptz" },
+  runtimeName: { col: "runtime_name", type: "text" },
+  pid: { col: "pid", type: "int" },
+  logPath: { col: "log_path", type: "text" },
 };
-const REVIEW_PATCH: ColumnMap = {
-  branch: { col: "branch" },
-  targetBranch: { col: "target_branch" },
-  mergeCommit: { col: "merge_commit" },
-  prUrl: { col: "pr_url" },
-  retryCount: { col: "retry_count" },
-  autoMergeReadySince: { col: "auto_merge_ready_since" },
-  lastFeedbackCheckAt: { col: "last_feedback_check_at" },
+export const REVIEW_PATCH: ColumnMap = {
+  branch: { col: "branch", type: "text" },
+  targetBranch: { col: "target_branch", type: "text" },
+  mergeCommit: { col: "merge_commit", type: "text" },
+  prUrl: { col: "pr_url", type: "text" },
+  retryCount: { col: "retry_count", type: "int" },
+  autoMergeReadySince: { col: "auto_merge_ready_since", type: "timestamptz" },
+  lastFeedbackCheckAt: { col: "last_feedback_check_at", type: "timestamptz" },
 };
-const CONVOY_PATCH: ColumnMap = {
-  totalBeads: { col: "total_beads" },
-  closedBeads: { col: "closed_beads" },
-  landedAt: { col: "landed_at" },
-  featureBranch: { col: "feature_branch" },
-  mergeMode: { col: "merge_mode" },
-  staged: { col: "staged" },
-  readyToLand: { col: "ready_to_land" },
+export const CONVOY_PATCH: ColumnMap = {
+  totalBeads: { col: "total_beads", type: "int" },
+  closedBeads: { col: "closed_beads", type: "int" },
+  landedAt: { col: "landed_at", type: "timestamptz" },
+  featureBranch: { col: "feature_branch", type: "text" },
+  mergeMode: { col: "merge_mode", type: "text" },
+  staged: { col: "staged", type: "boolean" },
+  readyToLand: { col: "ready_to_land", type: "boolean" },
 };
 
 /** `SET a = $3, b = $4::jsonb` for the patch's defined keys; params continue after `offset`. */
