@@ -28,7 +28,11 @@ test("events that can never apply are poisoned at once; edited and requeued they
   await page.goto(`/towns/${townId}`);
   await expect(page.getByTestId("poison-badge")).toContainText("3");
   await expect(page.getByTestId("notifications")).toContainText(/poison/i);
+  await expect(page.getByTestId("unread-count")).toBeVisible();
   await snapBoth(page, "overview", snap);
+  await page.getByRole("button", { name: "Mark all read" }).click();
+  await expect(page.getByTestId("unread-count")).toHaveCount(0);
+  await expect(page.getByTestId("notifications").locator('[data-read="no"]')).toHaveCount(0);
   await page.getByTestId("poison-badge").click();
   await expect(page).toHaveURL(new RegExp(`/towns/${townId}/poison$`));
   const inbox = page.getByTestId("poison-list");

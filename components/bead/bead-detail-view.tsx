@@ -57,6 +57,20 @@ export function BeadDetailView({ townId, beadId }: { townId: string; beadId: str
                 <RelativeTime value={b.lastDispatchAttemptAt} />
               </dd>
             </div>
+            {b.review ? (
+              <div className="flex justify-between gap-2">
+                <dt className="text-slate-500">Pull request</dt>
+                <dd>
+                  {b.review.prUrl ? (
+                    <a className="text-indigo-700 hover:underline" href={b.review.prUrl} target="_blank" rel="noreferrer noopener">
+                      {b.review.prUrl.replace(/^https?:\/\/[^/]+\//, "")} ↗
+                    </a>
+                  ) : (
+                    "none"
+                  )}
+                </dd>
+              </div>
+            ) : null}
             <div className="flex flex-wrap gap-1 pt-1">
               {b.labels.map((l) => (
                 <Label key={l}>{l}</Label>

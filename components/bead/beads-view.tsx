@@ -106,7 +106,7 @@ export function BeadsView({ townId }: { townId: string }) {
           {Object.keys(filter).length > 1 ? "Clear a filter to see more." : "Create a bead above and the reconciler will pick it up."}
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
           <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="bead-table">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase text-slate-500">
               <tr>

@@ -72,7 +72,7 @@ export function RigsView({ townId }: { townId: string }) {
       ) : rigs.data.length === 0 ? (
         <EmptyState title="No rigs yet">A rig is a GitHub repository your agents work in. Add one above.</EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
           <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="rig-table">
             <thead className="bg-slate-50 text-left text-xs font-semibold uppercase text-slate-500">
               <tr>

@@ -3,7 +3,7 @@ import type { ReactNode, TdHTMLAttributes, ThHTMLAttributes } from "react";
 /** A table in a card that scrolls sideways on narrow screens instead of squeezing its columns. */
 export function Table({ children, testId, label }: { children: ReactNode; testId?: string; label?: string }) {
   return (
-    <div className="overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
+    <div className="relative overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
       <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid={testId} aria-label={label}>
         {children}
       </table>
