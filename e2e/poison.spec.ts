@@ -67,6 +67,10 @@ test("events that can never apply are poisoned at once; edited and requeued they
   await page.goto(`/towns/${townId}/events`);
   await page.getByRole("button", { name: /^Processed/ }).click();
   await expect(page.getByTestId("event-table")).toContainText("convoy_started");
+  await expect(page.getByTestId("event-table")).toContainText("bead_created");
+  await page.getByLabel("Event type").fill("convoy_started");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByTestId("event-table").getByTestId("event-row")).toHaveCount(1);
 
   // Bulk requeue the two agent_done events: back to pending, and (their agents still missing) poisoned again.
   await page.goto(`/towns/${townId}/poison`);

@@ -81,4 +81,16 @@ test("hold an auto-merge: the countdown runs live, a held MR is not merged by th
   await timerCard.getByRole("button", { name: "Release hold" }).click();
   await expect(timerCard.getByTestId("auto-merge")).toContainText("Waiting for the PR to be green");
   await expect(timerCard.getByRole("button", { name: "Hold" })).toBeVisible();
+
+  // Fail it by hand (a reason is required), then retry the review from the Failed tab.
+  await timerCard.getByRole("button", { name: "Fail…" }).click();
+  await timerCard.getByLabel("Why does it fail?").fill("Wrong approach; redo it");
+  await timerCard.getByRole("button", { name: "Fail merge request" }).click();
+  await expect(timerCard).toHaveCount(0);
+  await page.getByRole("button", { name: /^Failed/ }).click();
+  await expect(timerCard.getByText("Wrong approach; redo it")).toBeVisible();
+  await timerCard.getByRole("button", { name: "Retry review" }).click();
+  await expect(timerCard).toHaveCount(0);
+  await page.getByRole("button", { name: /^Queued/ }).click();
+  await expect(timerCard).toContainText("review retries 1");
 });
