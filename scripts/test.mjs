@@ -7,7 +7,7 @@
 // Flags: --no-e2e, --only=unit|integration|e2e|typecheck
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, bin, run } from "./lib/db.mjs";
+import { ROOT, bin, freePort, run } from "./lib/db.mjs";
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith("--only="))?.slice(7);
@@ -72,7 +72,9 @@ if (want("e2e") && !args.includes("--no-e2e")) {
     } else {
       console.log("\n== e2e (Playwright, Debian Chromium) ==");
       mkdirSync(path.join(reports, "screenshots"), { recursive: true });
-      await run(process.execPath, ["scripts/with-db.mjs", "playwright", "test"], { ...env, CI: env.CI ?? "1" });
+      // A free port, so a dev server (or another run) on the default port never collides with the suite.
+      const port = String(env.E2E_PORT ?? (await freePort()));
+      await run(process.execPath, ["scripts/with-db.mjs", "playwright", "test"], { ...env, CI: env.CI ?? "1", E2E_PORT: port });
       const file = path.join(reports, "e2e.json");
       if (!existsSync(file)) {
         totals.failed += 1;
