@@ -13,7 +13,7 @@ import type { GitHub } from "../adapters/github/types";
 import type { SqlClient } from "../db/pool";
 import { drainEvents, type ApplyEventFn, type PoisonedEvent } from "./drain";
 import { enqueueEvents, type EventToEnqueue } from "./enqueue";
-import { loadWorld } from "./load-world";
+import { loadWorld, loadWorldSnapshot, type WorldSnapshot } from "./load-world";
 import { PgTownRepo } from "./pg-repo";
 import { branchFor, buildPrompt } from "./prompt";
 import { buildSideEffect, type SideEffectJob } from "./side-effects";
@@ -23,6 +23,11 @@ import { TickTx } from "./tx";
 //   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
 //   each) → commit → side effects (concurrent, isolated, writing only events) → invariants → record →
 //   housekeeping → next due time, lease released.
+// Cost is flat in the town's size and tiny when nothing happens (the idle fast path of §3b, issue 7): the
+// lease claim also returns the town config, the agents to observe and the pending count; the world is one
+// statement and also yields the pending count and the activity for the next due time; no transaction is
+// opened when there is nothing to apply; housekeeping is one statement; the last update releases the lease.
+// An idle town costs 4 statements.
 // `now` is a parameter: nothing below reads the clock for a decision. A dry run does drain + reconcile +
 // apply inside one transaction that is always rolled back and never runs a side effect.
 
@@ -101,13 +106,27 @@ export const IDLE_INTERVAL_MS = 60_000;
 const DEFAULT_LEASE_MS = 60_000;
 const PRUNE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Claims the town's tick lease; false when another caller holds an unexpired one. */
-export async function claimLease(client: SqlClient, townId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-  const { rowCount } = await client.query(
-    `UPDATE towns SET tick_lease_owner = $2, tick_lease_until = $3 WHERE id = $1 AND tick_lease_until < $4`,
+/** What the lease claim returns with it, in the same statement. */
+interface Claim {
+  townConfig: TownConfig;
+  /** `working`/`stalled` agents, for the observation pre-phase */
+  observe: string[];
+  pendingEvents: number;
+}
+
+/** Claims the town's tick lease (null when another caller holds an unexpired one), reading in the same
+ *  statement what the tick needs before its drain. */
+async function claimTick(client: SqlClient, townId: string, owner: string, now: Date, leaseMs: number): Promise<Claim | null> {
+  const { rows } = await client.query(
+    `UPDATE towns SET tick_lease_owner = $2, tick_lease_until = $3 WHERE id = $1 AND tick_lease_until < $4
+     RETURNING (SELECT config FROM town_settings WHERE town_id = $1) AS config,
+               (SELECT coalesce(array_agg(bead_id), '{}') FROM agent_metadata WHERE town_id = $1 AND status IN ('working', 'stalled')) AS observe,
+               (SELECT count(*)::int FROM town_events
+                 WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending`,
     [townId, owner, new Date(now.getTime() + leaseMs), now],
   );
-  return rowCount === 1;
+  if (!rows[0]) return null;
+  return { townConfig: (rows[0].config ?? {}) as TownConfig, observe: rows[0].observe as string[], pendingEvents: Number(rows[0].pending) };
 }
 
 export async function runTick(deps: TickDeps, townId: string, options: TickOptions): Promise<TickReport | null> {
@@ -115,22 +134,28 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
   const started = performance.now();
   const now = options.now;
   const owner = `${deps.instanceId}:${randomUUID()}`;
-  if (!(await claimLease(deps.pool, townId, owner, now, options.leaseMs ?? DEFAULT_LEASE_MS))) return null;
+  const claim = await claimTick(deps.pool, townId, owner, now, options.leaseMs ?? DEFAULT_LEASE_MS);
+  if (!claim) return null;
 
-  let nextDue = new Date(now.getTime() + ACTIVE_INTERVAL_MS);
+  let released = false;
   try {
-    const townConfig = await loadTownConfigRow(deps.pool, townId);
+    const townConfig = claim.townConfig;
     const runtime = safeRuntime(deps, townConfig);
-    await observe(deps, runtime, townId, now);
+    const observed = await observe(deps, runtime, townId, now, claim.observe);
 
     const client = await deps.pool.connect();
     let drain: Awaited<ReturnType<typeof drainEvents>>;
     let state: StateResult;
     try {
       const tx = new TickTx(client, false);
-      drain = await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
+      // Nothing was pending at the claim and observe queued nothing: no drain. (An event enqueued in between
+      // made the town due; it is drained next tick, as SPEC.md §3b allows for late events.)
+      drain =
+        claim.pendingEvents + observed > 0
+          ? await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents })
+          : { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
       try {
-        state = await tx.run(() => statePhase(deps, client, townId, townConfig, now, drain.actions, drain.emittedBy));
+        state = await statePhase(deps, tx, townId, townConfig, now, drain.actions, drain.emittedBy);
       } catch (err) {
         // The drain already committed: its events are applied. The stops they asked for (a cancelled bead's
         // agent) need no state, so they still run; everything else is decided again next tick.
@@ -146,31 +171,56 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
 
     const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now);
     const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
+    // The state phase's world already shows the drained events; only applied actions (and the side effects
+    // they ran) change it again, and then it is loaded anew.
+    let latest: WorldSnapshot | null = state.snapshot;
     let violations: Violation[] = [];
     try {
-      violations = checkInvariants(somethingHappened ? await loadWorld(deps.pool, townId, now) : state.world);
+      if (!latest || state.recorded.length > 0) latest = await loadWorldSnapshot(deps.pool, townId, now);
+      violations = checkInvariants(latest.world);
     } catch (err) {
       deps.captureException(err, { town_id: townId, phase: "invariants" });
     }
 
-    const { pending, active } = await townActivity(deps.pool, townId);
-    nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
+    const pending = latest ? latest.pendingEvents : 1; // unknown: look again soon
+    const active = latest ? hasActiveWork(latest.world) : true;
+    const nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
     const report = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
     if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
-    await housekeeping(deps, townId, state.world, now);
+    await housekeeping(deps, townId, latest?.world ?? state.world, now);
+    // Next due time, metrics and the lease release (only ours) in one statement.
     await deps.pool.query(
       `UPDATE towns SET last_tick_at = $2, next_tick_at = LEAST($3, CASE WHEN next_tick_at > $2 THEN next_tick_at ELSE $3 END),
-              has_active_work = $4, last_metrics = $5::jsonb, breaker_open = $6
+              has_active_work = $4, last_metrics = $5::jsonb, breaker_open = $6,
+              tick_lease_owner = CASE WHEN tick_lease_owner = $7 THEN NULL ELSE tick_lease_owner END,
+              tick_lease_until = CASE WHEN tick_lease_owner = $7 THEN 'epoch'::timestamptz ELSE tick_lease_until END
         WHERE id = $1`,
-      [townId, now, nextDue, active, JSON.stringify(summaryOf(report)), state.breakerOpen],
+      [townId, now, nextDue, active, JSON.stringify(summaryOf(report)), state.breakerOpen, owner],
     );
+    released = true;
     return report;
   } finally {
-    // Release the lease (only ours); a crashed tick's lease simply expires.
-    await deps.pool
-      .query(`UPDATE towns SET tick_lease_owner = NULL, tick_lease_until = 'epoch' WHERE id = $1 AND tick_lease_owner = $2`, [townId, owner])
-      .catch(() => {});
+    // Release the lease (only ours) if the tick stopped before its last update; a crashed tick's lease
+    // simply expires.
+    if (!released) {
+      await deps.pool
+        .query(`UPDATE towns SET tick_lease_owner = NULL, tick_lease_until = 'epoch' WHERE id = $1 AND tick_lease_owner = $2`, [townId, owner])
+        .catch(() => {});
+    }
   }
+}
+
+/** SPEC.md §3b cadence (DOMAIN.md §5.1 hasActiveWork): a running or hooked agent, an MR under way, or
+ *  open rig-bound work nobody holds. */
+export function hasActiveWork(world: World): boolean {
+  return (
+    world.agents.some((a) => a.status === "working" || a.status === "stalled" || (a.status === "idle" && !!a.currentHookBeadId)) ||
+    world.beads.some(
+      (b) =>
+        (b.type === "merge_request" && (b.status === "open" || b.status === "in_progress")) ||
+        (b.type === "issue" && b.status === "open" && !!b.rigId && !b.assigneeAgentBeadId),
+    )
+  );
 }
 
 /** "What will the next tick do?" — drain + reconcile + apply in a transaction that is always rolled back. */
@@ -182,13 +232,9 @@ async function dryRunTick(deps: TickDeps, townId: string, options: TickOptions):
     const tx = new TickTx(client, true);
     const townConfig = await loadTownConfigRow(client, townId);
     const drain = await drainEvents(tx, townId, options.now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
-    const state = await tx.run(() => statePhase({ ...deps, mintToken: async () => "dry-run" }, client, townId, townConfig, options.now, drain.actions, drain.emittedBy));
-    const violations = checkInvariants(await loadWorld(client, townId, options.now));
-    const { rows } = await client.query(
-      `SELECT count(*)::int AS n FROM town_events WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL`,
-      [townId],
-    );
-    return buildReport(townId, drain, state, [], violations, Number(rows[0].n), started, true);
+    const state = await statePhase({ ...deps, mintToken: async () => "dry-run" }, tx, townId, townConfig, options.now, drain.actions, drain.emittedBy);
+    const after = await loadWorldSnapshot(client, townId, options.now);
+    return buildReport(townId, drain, state, [], checkInvariants(after.world), after.pendingEvents, started, true);
   } finally {
     await client.query("ROLLBACK").catch(() => {});
     client.release();
@@ -197,24 +243,46 @@ async function dryRunTick(deps: TickDeps, townId: string, options: TickOptions):
 
 interface StateResult {
   world: World;
+  /** the world with the pending count, as it stands after the state phase; null when unknown (phase failed) */
+  snapshot: WorldSnapshot | null;
   recorded: RecordedAction[];
   jobs: SideEffectJob[];
   breakerOpen: boolean;
 }
 
+/** Loads the world, reconciles, and applies the actions in one transaction (`outer`), each in its own
+ *  savepoint. With nothing to apply and no breaker change no transaction is opened at all. */
 async function statePhase(
   deps: TickDeps,
-  client: pg.PoolClient,
+  outer: TickTx,
   townId: string,
   townConfig: TownConfig,
   now: Date,
   eventActions: Action[],
   emittedBy: Map<Action, string>,
 ): Promise<StateResult> {
-  const tx = new TickTx(client, true);
-  const world = await loadWorld(client, townId, now);
+  const client = outer.client;
+  const snapshot = await loadWorldSnapshot(client, townId, now);
+  const world = snapshot.world;
   const { actions: reconciled, breaker } = (deps.reconcile ?? reconcileDetailed)(world, now, { precedingActions: eventActions });
   const all = [...eventActions, ...reconciled];
+  if (all.length === 0 && breaker.open === world.breakerWasOpen) return { world, snapshot, recorded: [], jobs: [], breakerOpen: breaker.open };
+  const result = await outer.run(() => applyActions(deps, client, townId, townConfig, now, world, all, emittedBy, breaker.open));
+  return all.length === 0 ? { ...result, snapshot } : result;
+}
+
+async function applyActions(
+  deps: TickDeps,
+  client: pg.PoolClient,
+  townId: string,
+  townConfig: TownConfig,
+  now: Date,
+  world: World,
+  all: Action[],
+  emittedBy: Map<Action, string>,
+  breakerOpen: boolean,
+): Promise<StateResult> {
+  const tx = new TickTx(client, true);
   const repo = new PgTownRepo(client, townId);
   const recorded: RecordedAction[] = [];
   const jobs: SideEffectJob[] = [];
@@ -251,8 +319,9 @@ async function statePhase(
       deps.captureException(err, { town_id: townId, action_type: action.type, rule: action.rule });
     }
   }
-  await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breaker.open]);
-  return { world, recorded, jobs, breakerOpen: breaker.open };
+  // In this transaction, so the mayor's breaker notice and the flag that says it was sent commit together.
+  if (breakerOpen !== world.breakerWasOpen) await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breakerOpen]);
+  return { world, snapshot: null, recorded, jobs, breakerOpen };
 }
 
 async function stateFailedFallback(
@@ -283,7 +352,7 @@ async function stateFailedFallback(
     }
   }
   const world = await loadWorld(client, townId, now).catch(() => emptyWorld(townId));
-  return { world, recorded, jobs, breakerOpen: world.breakerWasOpen };
+  return { world, snapshot: null, recorded, jobs, breakerOpen: world.breakerWasOpen };
 }
 
 function emptyWorld(townId: string): World {
@@ -385,15 +454,15 @@ async function runSideEffects(deps: TickDeps, townId: string, jobs: SideEffectJo
   return settled;
 }
 
-async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: string, now: Date) {
-  if (!runtime) return;
-  const { rows } = await deps.pool.query(`SELECT bead_id FROM agent_metadata WHERE town_id = $1 AND status IN ('working', 'stalled')`, [townId]);
-  if (rows.length === 0) return;
+/** The observation pre-phase: asks the runtime about the `working`/`stalled` agents (read at the lease claim)
+ *  and queues `container_status` for every one that is not running. Returns how many events it queued. */
+async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: string, now: Date, agentIds: string[]): Promise<number> {
+  if (!runtime || agentIds.length === 0) return 0;
   let statuses: Map<string, { status: string; exitCode?: number | null }>;
   try {
-    statuses = await withTimeout(runtime.status(rows.map((r) => r.bead_id as string)), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, "runtime status");
+    statuses = await withTimeout(runtime.status(agentIds), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, "runtime status");
   } catch {
-    return; // an unreachable runtime is not evidence that agents died
+    return 0; // an unreachable runtime is not evidence that agents died
   }
   const events: EventToEnqueue[] = [];
   for (const [agentId, s] of statuses) {
@@ -404,7 +473,7 @@ async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: str
       payload: { status: s.status, ...(s.exitCode != null ? { exit_reason: `exit code ${s.exitCode}` } : {}) },
     });
   }
-  if (events.length === 0) return;
+  if (events.length === 0) return 0;
   // Same-status observations are not queued twice while one is still pending.
   const { rows: pending } = await deps.pool.query(
     `SELECT agent_id, payload->>'status' AS status FROM town_events
@@ -412,7 +481,9 @@ async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: str
     [townId],
   );
   const seen = new Set(pending.map((p) => `${p.agent_id}:${p.status}`));
-  await enqueueEvents(deps.pool, townId, events.filter((e) => !seen.has(`${e.agentId}:${e.payload.status}`)), now);
+  const fresh = events.filter((e) => !seen.has(`${e.agentId}:${e.payload.status}`));
+  await enqueueEvents(deps.pool, townId, fresh, now);
+  return fresh.length;
 }
 
 function safeRuntime(deps: TickDeps, townConfig: TownConfig): AgentRuntime | null {
@@ -426,20 +497,6 @@ function safeRuntime(deps: TickDeps, townConfig: TownConfig): AgentRuntime | nul
 async function loadTownConfigRow(client: SqlClient, townId: string): Promise<TownConfig> {
   const { rows } = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
   return (rows[0]?.config ?? {}) as TownConfig;
-}
-
-async function townActivity(client: SqlClient, townId: string): Promise<{ pending: number; active: boolean }> {
-  const { rows } = await client.query(
-    `SELECT
-       (SELECT count(*)::int FROM town_events WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending,
-       EXISTS (SELECT 1 FROM agent_metadata WHERE town_id = $1
-                 AND (status IN ('working', 'stalled') OR (status = 'idle' AND current_hook_bead_id IS NOT NULL))) OR
-       EXISTS (SELECT 1 FROM beads WHERE town_id = $1 AND type = 'merge_request' AND status IN ('open', 'in_progress')) OR
-       EXISTS (SELECT 1 FROM beads WHERE town_id = $1 AND type = 'issue' AND status = 'open' AND rig_id IS NOT NULL
-                 AND assignee_agent_bead_id IS NULL) AS active`,
-    [townId],
-  );
-  return { pending: Number(rows[0].pending), active: Boolean(rows[0].active) };
 }
 
 function buildReport(
@@ -522,13 +579,24 @@ async function recordTick(client: SqlClient, r: TickReport, now: Date) {
 /** Phase 3: each step isolated; a failure is reported, never fatal. */
 async function housekeeping(deps: TickDeps, townId: string, world: World, now: Date) {
   const cutoff = new Date(now.getTime() - PRUNE_AFTER_MS);
+  // Processed events and tick rows are pruned after 7 days; poisoned and discarded events never are.
+  const PRUNE_EVENTS = `DELETE FROM town_events WHERE town_id = $1 AND processed_at < $2 AND poisoned_at IS NULL AND discarded_at IS NULL`;
+  const PRUNE_TICKS = `DELETE FROM ticks WHERE town_id = $1 AND started_at < $2`;
+  const EXPIRE_NUDGES = `UPDATE agent_nudges SET delivered_at = $3 WHERE town_id = $1 AND delivered_at IS NULL AND expires_at < $3`;
   const steps: [string, () => Promise<unknown>][] = [
-    // Processed events and tick rows are pruned after 7 days; poisoned and discarded events never are.
-    ["prune_events", () => deps.pool.query(`DELETE FROM town_events WHERE town_id = $1 AND processed_at < $2 AND poisoned_at IS NULL AND discarded_at IS NULL`, [townId, cutoff])],
-    ["prune_ticks", () => deps.pool.query(`DELETE FROM ticks WHERE town_id = $1 AND started_at < $2`, [townId, cutoff])],
-    ["expire_nudges", () => deps.pool.query(`UPDATE agent_nudges SET delivered_at = $2 WHERE town_id = $1 AND delivered_at IS NULL AND expires_at < $2`, [townId, now])],
-    ["re_escalate", () => reEscalate(deps.pool, townId, world, now)],
+    ["prune_events", () => deps.pool.query(PRUNE_EVENTS, [townId, cutoff])],
+    ["prune_ticks", () => deps.pool.query(PRUNE_TICKS, [townId, cutoff])],
+    ["expire_nudges", () => deps.pool.query(EXPIRE_NUDGES.replaceAll("$3", "$2"), [townId, now])],
   ];
+  try {
+    // the three in one statement (every tick of every town runs them); should it fail, each runs alone
+    // below so the failing one is reported and the others still happen
+    await deps.pool.query(`WITH e AS (${PRUNE_EVENTS}), t AS (${PRUNE_TICKS}), n AS (${EXPIRE_NUDGES}) SELECT 1`, [townId, cutoff, now]);
+    steps.length = 0;
+  } catch {
+    /* isolated below */
+  }
+  steps.push(["re_escalate", () => reEscalate(deps.pool, townId, world, now)]);
   for (const [name, step] of steps) {
     try {
       await step();
