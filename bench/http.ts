@@ -44,7 +44,7 @@ export async function startApp(databaseUrl: string): Promise<AppServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Own process group, so stop() ends the server and any worker it forked, and nothing else.
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],

@@ -3,7 +3,7 @@
 // page latencies (issue 7), prints one table and writes bench/results/latest.md. Not a test: it asserts
 // nothing, it reports (targets marked ✓/✗). It wipes its database first, so it refuses any database whose
 // name does not contain "bench" unless that database has no towns.
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -80,6 +80,7 @@ async function main() {
   }
   await truncateAll(db);
   const poolMax = Number(process.env.DATABASE_POOL_MAX ?? 5);
+  const loadAtStart = loadavg()[0];
   log(`Postgres ${info.version} (${info.db}${embedded ? ", EMBEDDED" : ""}), ${cpus().length} cores, pool max ${poolMax}, ${QUICK ? "quick" : "full"} run`);
 
   // ------------------------------------------------------------------ seed
@@ -327,7 +328,7 @@ async function main() {
     `# Bench results (${QUICK ? "quick" : "full"} run)`,
     "",
     `- date: ${new Date().toISOString()}, commit ${commit}, bench wall time ${totalS.toFixed(0)} s`,
-    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}; 1-min load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (other work on the machine counts too)`,
     `- database: Postgres ${info.version}${embedded ? " — EMBEDDED (PGlite): numbers not meaningful" : ""}, synchronous_commit=${info.sync}, shared_buffers=${info.shared_buffers}; app pool max ${poolMax}`,
     `- small town: ${describeShape(smallShape)}; ${SMALL_EVENTS} pending events per tick`,
     `- large town: ${describeShape(largeShape)}; ${int(LARGE_EVENTS)} pending events per tick (or none)`,
