@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { expect, signUp, snap, test } from "./fixtures";
 import { createTownWithRig, forceTick, seedEvent, seedMr, snapBoth, sql, trpcMutation } from "./db";
 
-const EMBEDDED = process.env.GASTOWN_DB_KIND === "embedded";
 
 // The poison inbox as a member uses it (SPEC.md §2 poison protection, §4.1 /poison): events that can never
 // apply are poisoned at once, one whose apply keeps failing after 3 ticks; a person inspects the payload and
@@ -94,11 +93,8 @@ test("events that can never apply are poisoned at once; edited and requeued they
 });
 
 // An apply that fails every time: a feedback-check timestamp JavaScript accepts but Postgres cannot store.
-// On the embedded Postgres (PGlite over its socket) that error inside the drain's savepoint breaks the
-// connection's protocol state ("Received unexpected commandComplete message from backend"), so this part
-// runs on a real Postgres (CI) only.
+// (On the embedded Postgres this used to break the connection; scripts/lib/pg-protocol-filter.mjs fixed it.)
 test("an event whose apply keeps failing reaches the inbox after 3 ticks, and applies once its payload is fixed", async ({ page, request }) => {
-  test.skip(EMBEDDED, "the embedded Postgres's socket breaks on this error inside a savepoint; runs on a real Postgres");
   test.setTimeout(90_000);
   await signUp(page);
   const { townId, rigId } = await createTownWithRig(page, "Failing Apply Town");

@@ -5,6 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import { installPgProtocolFilter } from "./lib/pg-protocol-filter.mjs";
 
 const dataDir = process.argv[2] ?? "./.data/pglite";
 const port = Number(process.argv[3] ?? 55432);
@@ -22,6 +23,7 @@ await new Promise((resolve) => {
 if (dataDir !== "memory") mkdirSync(dataDir, { recursive: true });
 const db = await PGlite.create(dataDir === "memory" ? undefined : dataDir);
 const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections });
+installPgProtocolFilter(server);
 try {
   await server.start();
 } catch (err) {

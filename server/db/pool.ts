@@ -16,8 +16,10 @@ export function getPool(): pg.Pool {
     const env = getEnv();
     if (!env.DATABASE_URL) throw new Error("DATABASE_URL is not set (start the app with `npm run dev`, or set it).");
     const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.DATABASE_POOL_MAX });
-    // An idle client that errors (server restart) must not crash the process; the next checkout reconnects.
+    // A client that errors (server restart, broken connection) must not crash the process: idle ones are
+    // dropped by the pool, and checked-out ones surface the error to the query in flight.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     globalForPool.__gastownPool = pool;
   }
   return globalForPool.__gastownPool;
