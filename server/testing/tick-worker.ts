@@ -1,16 +1,28 @@
 // A separate process that ticks towns, for the concurrency and crash tests (run with tsx).
 // Usage: tsx server/testing/tick-worker.ts <townId> <seconds> [hangOnEventType]
+//        CRASH_AT=drained|state_applied|side_effect  kills this process (SIGKILL) at that point of its first tick
 // Ticks the town (through runTicks, as the cron route does) until no event is pending or time runs out.
 // With hangOnEventType, the apply of the first such event never returns: the test kills this process
 // mid-drain to prove a crashed tick loses nothing and applies nothing twice.
 import { getPool } from "../db/pool";
 import { applyEvent } from "../domain/apply-event";
 import { runTicks } from "../tick/run-ticks";
-import { testTickDeps } from "./tick-doubles";
+import { RecordingRuntime, testTickDeps } from "./tick-doubles";
 
 const [townId, seconds = "20", hangOn] = process.argv.slice(2);
 const deadline = Date.now() + Number(seconds) * 1000;
+const crashAt = process.env.CRASH_AT;
+const die = (where: string) => {
+  console.log(`CRASHING ${where}`);
+  process.kill(process.pid, "SIGKILL");
+};
+const runtime = new RecordingRuntime();
+if (crashAt === "side_effect") runtime.onStart = () => (die("side_effect"), new Promise(() => {}));
 const deps = testTickDeps({
+  runtime,
+  onPhase: (phase) => {
+    if (phase === crashAt) die(phase);
+  },
   instanceId: `worker-${process.pid}`,
   applyEvent: async (repo, event, now) => {
     if (hangOn && event.eventType === hangOn) {

@@ -3,8 +3,9 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { getPool } from "../db/pool";
 import { isEmbeddedDb, REAL_PG_ONLY_REASON, testDb, truncateAll } from "../testing/db";
-import { testTickDeps } from "../testing/tick-doubles";
-import { makeBead, makeRig, makeTown, makeUser } from "../../prisma/factories";
+import { RecordingRuntime, testTickDeps } from "../testing/tick-doubles";
+import { addMembership, makeBead, makeRig, makeTown, makeUser } from "../../prisma/factories";
+import { createBead } from "../services/beads";
 import { runTicks } from "./run-ticks";
 import { runTick } from "./run-tick";
 
@@ -24,7 +25,7 @@ async function seedCounterTown() {
   const rig = await makeRig(db, town.id, { config: { code_review: false } });
   const mrIds: string[] = [];
   for (let i = 0; i < MRS; i++) {
-    const mr = await makeBead(db, town.id, { type: "merge_request", status: "in_progress", rigId: rig.id, metadata: { last_poll_at: new Date().toISOString() } });
+    const mr = await makeBead(db, town.id, { type: "merge_request", status: "in_progress", rigId: rig.id, metadata: { last_poll_at: new Date(Date.now() + 86_400_000).toISOString() } }); // no polls during the test
     await db.reviewMetadata.create({ data: { beadId: mr.id, townId: town.id, branch: `b${i}`, prUrl: `https://github.com/example/repo/pull/${i + 1}` } });
     mrIds.push(mr.id);
   }
@@ -41,11 +42,11 @@ async function counters(mrIds: string[]) {
   return rows.map((r) => [(r.metadata as { poll_null_count?: number }).poll_null_count ?? 0, r.status]);
 }
 
-function worker(args: string[]) {
+function worker(args: string[], extraEnv: Record<string, string> = {}) {
   // `--import tsx` keeps the worker a single process (the tsx CLI would fork a child that outlives a SIGKILL).
   const child = spawn(process.execPath, ["--import", "tsx", "server/testing/tick-worker.ts", ...args], {
     cwd: ROOT,
-    env: process.env,
+    env: { ...process.env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -105,4 +106,35 @@ describe.skipIf(isEmbeddedDb)(`concurrency and crashes (${REAL_PG_ONLY_REASON})`
     expect(leftover).toBe(0);
     expect(await counters(mrIds)).toEqual(mrIds.map(() => [PER_MR, "in_progress"]));
   }, 90_000);
+
+  it.each(["drained", "state_applied", "side_effect"])(
+    "a tick killed %s loses nothing, applies nothing twice, and the rules recover the dispatch",
+    async (crashAt) => {
+      const { town, mrIds } = await seedCounterTown();
+      const db = testDb();
+      const user = await makeUser(db);
+      const rig = await db.rig.findFirstOrThrow({ where: { townId: town.id } });
+      await addMembership(db, town.id, user.id, "member");
+      const bead = await createBead(db, town.id, user.id, { rigId: rig.id, title: "survives crashes", priority: "medium", labels: [] });
+      const w = worker([town.id, "60"], { CRASH_AT: crashAt });
+      await w.exited;
+      expect(w.output()).toContain(`CRASHING ${crashAt}`);
+
+      const runtime = new RecordingRuntime();
+      const deps = testTickDeps({ runtime });
+      const lease = (await db.town.findUniqueOrThrow({ where: { id: town.id } })).tickLeaseUntil;
+      let t = lease.getTime() + 1000;
+      // Ticks every 30 s of simulated time for up to 10 minutes: the bead must get (re)dispatched.
+      for (let i = 0; i < 20 && runtime.starts.length === 0; i++, t += 30_000) {
+        await runTick(deps, town.id, { now: new Date(t) });
+      }
+      expect(runtime.starts.map((s) => s.beadId)).toContain(bead.id);
+      expect(await counters(mrIds)).toEqual(mrIds.map(() => [PER_MR, "in_progress"]));
+      const hooked = await db.agentMetadata.count({ where: { townId: town.id, currentHookBeadId: bead.id } });
+      expect(hooked).toBe(1);
+      const report = await runTick(deps, town.id, { now: new Date(t) });
+      expect(report!.violations).toEqual([]);
+    },
+    120_000,
+  );
 });

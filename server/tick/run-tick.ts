@@ -49,6 +49,8 @@ export interface TickDeps {
   sideEffectTimeoutMs?: number;
   /** The reconciler; tests may wrap it (e.g. to make the state phase fail). */
   reconcile?: typeof reconcileDetailed;
+  /** Called at each phase boundary; the crash tests kill the process there. */
+  onPhase?: (phase: "drained" | "state_applied") => void | Promise<void>;
 }
 
 export interface TickOptions {
@@ -154,6 +156,7 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
         claim.pendingEvents + observed > 0
           ? await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents })
           : { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
+      await deps.onPhase?.("drained");
       try {
         state = await statePhase(deps, tx, townId, townConfig, now, drain.actions, drain.emittedBy);
       } catch (err) {
@@ -169,6 +172,7 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
       deps.captureException(p.cause ?? new Error(p.error), { town_id: townId, event_id: p.eventId, event_type: p.eventType, poison_reason: p.reason });
     }
 
+    await deps.onPhase?.("state_applied");
     const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now);
     const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
     // The state phase's world already shows the drained events; only applied actions (and the side effects
