@@ -1,4 +1,5 @@
 import { Prisma } from "../db/client";
+import { asRecord, inTransaction, insertTownEvents, json, type TownEventInput, type Tx } from "../db/tx";
 import type { PrismaClient } from "../db/generated/client";
 import { LABELS } from "../domain/constants";
 import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
@@ -11,12 +12,7 @@ import type { AgentPrincipal } from "./tokens";
 // another town simply is not found. Status writes are compare-and-set and always leave a
 // `status_changed` row in bead_events (DOMAIN.md §2.1).
 
-export type Tx = Prisma.TransactionClient;
-
-/** One tool call = one transaction. Generous timeouts: the embedded Postgres serialises transactions. */
-export function inTransaction<T>(db: PrismaClient, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.$transaction(fn, { maxWait: 15_000, timeout: 30_000 });
-}
+export { asRecord, inTransaction, json, type Tx } from "../db/tx";
 
 /**
  * A writing tool's transaction: its writes, then the town made due (SPEC.md §3b: an enqueued event or a
@@ -31,13 +27,6 @@ export function inTownTransaction<T>(db: PrismaClient, townId: string, now: Date
   });
 }
 
-export function json(value: unknown): Prisma.InputJsonValue {
-  return value as Prisma.InputJsonValue;
-}
-
-export function asRecord(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
 
 export function asStringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -71,17 +60,8 @@ export async function enqueueTownEvent<T extends EventType>(
 }
 
 /** Several events of one call in one statement (a convoy's `bead_created`s), each payload checked. */
-export async function enqueueTownEvents(
-  tx: Tx,
-  townId: string,
-  events: { type: EventType; agentId?: string | null; beadId?: string | null; payload: Record<string, unknown> }[],
-  now: Date,
-): Promise<void> {
-  if (!events.length) return;
-  for (const e of events) parseEventPayload(e.type, e.payload);
-  await tx.townEvent.createMany({
-    data: events.map((e) => ({ townId, eventType: e.type, agentId: e.agentId ?? null, beadId: e.beadId ?? null, payload: json(e.payload), createdAt: now })),
-  });
+export async function enqueueTownEvents(tx: Tx, townId: string, events: TownEventInput[], now: Date): Promise<void> {
+  await insertTownEvents(tx, townId, events, now);
 }
 
 /** The calling agent (its metadata row and agent bead), in its own town. */

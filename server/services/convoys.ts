@@ -1,12 +1,10 @@
-import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client";
 import { Prisma } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
-import { convoyFeatureBranch, validateConvoyDag } from "../agent-api/convoy-dag";
+import { validateConvoyDag } from "../agent-api/convoy-dag";
 import type { GitHub } from "../adapters/github/types";
-import { LABELS } from "../domain/constants";
-import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../domain/settings";
+import type { ConvoyMergeMode } from "../domain/settings";
 import { isTerminal, PRIORITIES } from "../domain/types";
 import {
   asRecord,
@@ -21,6 +19,7 @@ import {
   type Tx,
 } from "./people-writes";
 import { getRigOrThrow } from "./rigs";
+import { insertConvoyWithTasks } from "./convoy-records";
 import { decodeCursor, encodeCursor } from "./beads";
 
 // Convoys as people drive them (SPEC.md §4.1 convoys pages, DOMAIN.md §6.6): list with progress, detail with
@@ -173,16 +172,6 @@ export interface ConvoyCreateInput {
   staged?: boolean;
 }
 
-/** Merge mode and staging when the person does not say: rig ?? town ?? default; the town's staging default. */
-function convoyDefaults(townConfig: unknown, rigConfig: unknown): { mergeMode: ConvoyMergeMode; staged: boolean } {
-  const town = TownConfigSchema.safeParse(townConfig ?? {});
-  const rig = RigOverrideConfigSchema.safeParse(rigConfig ?? {});
-  return {
-    mergeMode: (rig.success ? rig.data.convoy_merge_mode : undefined) ?? (town.success ? town.data.convoy_merge_mode : "review-then-land"),
-    staged: town.success ? town.data.staged_convoys_default : false,
-  };
-}
-
 /**
  * Create a convoy with its tasks (DOMAIN.md §6.6), all in one transaction: the convoy bead (no rig,
  * `gt:convoy`, its feature branch), convoy_metadata, one issue per task that `tracks` the convoy, `blocks`
@@ -202,83 +191,19 @@ export async function createConvoy(
 
   const created = await inTransaction(db, async (tx) => {
     const rig = await getRigOrThrow(tx, townId, input.rigId);
-    const settings = await tx.townSettings.findUnique({ where: { townId }, select: { config: true } });
-    const defaults = convoyDefaults(settings?.config, rig.config);
-    const mergeMode = input.mergeMode ?? defaults.mergeMode;
-    const staged = input.staged ?? defaults.staged;
-    const convoyId = randomUUID();
-    const featureBranch = convoyFeatureBranch(input.title, convoyId);
-
-    await tx.bead.create({
-      data: {
-        id: convoyId,
-        townId,
-        type: "convoy",
-        status: "open",
-        title: input.title,
-        rigId: null,
-        labels: json([LABELS.convoy]),
-        metadata: json({ feature_branch: featureBranch, slung_by: actorUserId }),
-        createdBy: actorUserId,
-        createdAt: now,
-        updatedAt: now,
-      },
-    });
-    await tx.convoyMetadata.create({ data: { beadId: convoyId, townId, totalBeads: input.tasks.length, closedBeads: 0, featureBranch, mergeMode, staged } });
-
-    const taskIds = input.tasks.map(() => randomUUID());
-    const blocked = new Set(dag.edges.map((e) => e.task));
-    await tx.bead.createMany({
-      data: input.tasks.map((task, i) => ({
-        id: taskIds[i],
-        townId,
-        type: "issue",
-        status: "open",
-        title: task.title,
-        body: task.body ?? null,
-        rigId: rig.id,
-        priority: task.priority ?? "medium",
-        labels: json([]),
-        metadata: json({ convoy_id: convoyId, feature_branch: featureBranch, convoy_task_index: i, slung_by: actorUserId }),
-        createdBy: actorUserId,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    });
-    await tx.beadEvent.createMany({
-      data: [convoyId, ...taskIds].map((id, i) => ({
-        townId,
-        beadId: id,
-        actorUserId,
-        eventType: "created",
-        newValue: "open",
-        metadata: json({ actor: "user", type: i === 0 ? "convoy" : "issue", ...(i === 0 ? {} : { convoy_id: convoyId }) }),
-        createdAt: now,
-      })),
-    });
-    await tx.beadDependency.createMany({
-      data: [
-        ...taskIds.map((id) => ({ townId, beadId: id, dependsOnBeadId: convoyId, dependencyType: "tracks", createdAt: now })),
-        ...dag.edges.map((e) => ({ townId, beadId: taskIds[e.task], dependsOnBeadId: taskIds[e.dependsOn], dependencyType: "blocks", createdAt: now })),
-      ],
-      skipDuplicates: true,
-    });
-    await enqueueEvents(
-      tx,
+    const records = await insertConvoyWithTasks(tx, {
       townId,
-      [
-        { type: "bead_created", beadId: convoyId, payload: { bead_type: "convoy", rig_id: null } },
-        ...taskIds.map((id, i) => ({
-          type: "bead_created" as const,
-          beadId: id,
-          payload: { bead_type: "issue", rig_id: rig.id, convoy_id: convoyId, has_blockers: blocked.has(i) },
-        })),
-      ],
+      rig,
+      title: input.title,
+      tasks: input.tasks,
+      edges: dag.edges,
+      mergeMode: input.mergeMode,
+      staged: input.staged,
+      actor: { userId: actorUserId },
       now,
-    );
+    });
     await makeTownDue(tx, townId, now);
-    const townToken = asRecord(asRecord(settings?.config).git_auth).github_token;
-    return { convoyId, featureBranch, rig, townToken: typeof townToken === "string" && townToken ? townToken : null };
+    return { ...records, rig };
   });
 
   let featureBranchOnGitHub: "created" | "exists" | "failed" | "skipped" = "skipped";

@@ -1,5 +1,5 @@
 import { Prisma } from "../db/client";
-import type { PrismaClient } from "../db/generated/client";
+import { asRecord, insertTownEvents, json, type TownEventInput, type Tx } from "../db/tx";
 import { AppError } from "../api/errors";
 import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
@@ -9,20 +9,7 @@ import { makeTownDue } from "./towns";
 // compare-and-set status write that leaves a `bead_events` row naming the person, an `audit_log` row for
 // anything that is not a bead change, events validated before they are queued, and the town made due.
 
-export type Tx = Prisma.TransactionClient;
-
-/** One person's change = one transaction. Generous timeouts: the embedded Postgres serialises transactions. */
-export function inTransaction<T>(db: PrismaClient, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.$transaction(fn, { maxWait: 15_000, timeout: 30_000 });
-}
-
-export function json(value: unknown): Prisma.InputJsonValue {
-  return value as Prisma.InputJsonValue;
-}
-
-export function asRecord(value: unknown): Record<string, unknown> {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
+export { asRecord, inTransaction, json, type Tx } from "../db/tx";
 
 export function asStringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -84,18 +71,10 @@ export async function enqueueEvent<T extends EventType>(
 }
 
 /** Several facts of one change in one statement (a convoy's `bead_created`s), each payload checked. */
-export async function enqueueEvents(
-  tx: Tx,
-  townId: string,
-  events: { type: EventType; beadId?: string | null; agentId?: string | null; payload: Record<string, unknown> }[],
-  now: Date,
-): Promise<void> {
-  if (events.length === 0) return;
-  for (const e of events) parseEventPayload(e.type, e.payload);
-  await tx.townEvent.createMany({
-    data: events.map((e) => ({ townId, eventType: e.type, beadId: e.beadId ?? null, agentId: e.agentId ?? null, payload: json(e.payload), createdAt: now })),
-  });
-  await makeTownDue(tx, townId, now);
+/** Queues events (validated) and makes the town due. */
+export async function enqueueEvents(tx: Tx, townId: string, events: TownEventInput[], now: Date): Promise<void> {
+  await insertTownEvents(tx, townId, events, now);
+  if (events.length > 0) await makeTownDue(tx, townId, now);
 }
 
 type BeadForStatus = { id: string; status: string; metadata: unknown };

@@ -1,10 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { Prisma } from "../../db/client";
-import { LABELS } from "../../domain/constants";
-import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../../domain/settings";
 import { isTerminal, type BeadStatus, type BeadType } from "../../domain/types";
 import { WORK_TYPES } from "../../services/beads";
-import { validateConvoyDag, convoyFeatureBranch } from "../convoy-dag";
+import { insertConvoyWithTasks } from "../../services/convoy-records";
+import { validateConvoyDag } from "../convoy-dag";
 import { badRequest, conflict, notFound } from "../errors";
 import {
   BeadUpdateBodySchema,
@@ -15,7 +13,6 @@ import {
   SlingBodySchema,
 } from "../schemas";
 import {
-  asRecord,
   beadDetail,
   beadSummary,
   changeBeadStatus,
@@ -63,18 +60,6 @@ export const gtSling = defineTool({
   },
 });
 
-/** Merge mode and staging of a new convoy when the caller does not say: rig ?? town ?? default for the
- *  merge mode (the rig may override it, DOMAIN.md §7.2), the town's `staged_convoys_default` for staging.
- *  A stored config that no longer parses falls back to the defaults rather than refusing the sling. */
-function convoyDefaults(townConfig: unknown, rigConfig: unknown): { mergeMode: ConvoyMergeMode; staged: boolean } {
-  const town = TownConfigSchema.safeParse(townConfig ?? {});
-  const rig = RigOverrideConfigSchema.safeParse(rigConfig ?? {});
-  return {
-    mergeMode: (rig.success ? rig.data.convoy_merge_mode : undefined) ?? (town.success ? town.data.convoy_merge_mode : "review-then-land"),
-    staged: town.success ? town.data.staged_convoys_default : false,
-  };
-}
-
 type BranchOutcome = { status: "created" | "exists" | "skipped" | "failed"; reason?: string };
 
 async function createFeatureBranch(
@@ -109,85 +94,19 @@ export const gtSlingBatch = defineTool({
 
     const created = await inTownTransaction(db, townId, now, async (tx) => {
       const rig = await getTownRig(tx, townId, input.rig_id);
-      const settings = await tx.townSettings.findUnique({ where: { townId }, select: { config: true } });
-      const defaults = convoyDefaults(settings?.config, rig.config);
-      const mergeMode = input.merge_mode ?? defaults.mergeMode;
-      const staged = input.staged ?? defaults.staged;
-      const convoyId = randomUUID();
-      const featureBranch = convoyFeatureBranch(input.convoy_title, convoyId);
-
-      await insertBead(
-        tx,
+      const records = await insertConvoyWithTasks(tx, {
         townId,
-        {
-          id: convoyId,
-          type: "convoy",
-          status: "open",
-          title: input.convoy_title,
-          rigId: null,
-          labels: json([LABELS.convoy]),
-          metadata: json({ ...(input.metadata ?? {}), feature_branch: featureBranch }),
-          createdBy: principal.agentId,
-        },
+        rig,
+        title: input.convoy_title,
+        tasks: input.tasks,
+        edges: dag.edges,
+        mergeMode: input.merge_mode,
+        staged: input.staged,
+        actor: { agentId: principal.agentId },
+        metadata: input.metadata,
         now,
-        principal.agentId,
-      );
-      await tx.convoyMetadata.create({
-        data: { beadId: convoyId, townId, totalBeads: input.tasks.length, closedBeads: 0, featureBranch, mergeMode, staged },
       });
-
-      const taskIds = input.tasks.map(() => randomUUID());
-      const blocked = new Set(dag.edges.map((e) => e.task));
-      await tx.bead.createMany({
-        data: input.tasks.map((task, i) => ({
-          id: taskIds[i],
-          townId,
-          type: "issue",
-          status: "open",
-          title: task.title,
-          body: task.body ?? null,
-          rigId: rig.id,
-          priority: "medium",
-          labels: json([]),
-          metadata: json({ ...(input.metadata ?? {}), convoy_id: convoyId, feature_branch: featureBranch, slung_by: principal.agentId }),
-          createdBy: principal.agentId,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      });
-      await tx.beadEvent.createMany({
-        data: taskIds.map((id) => ({ townId, beadId: id, agentId: principal.agentId, eventType: "created", newValue: "open", metadata: json({ type: "issue", convoy_id: convoyId }), createdAt: now })),
-      });
-      await tx.beadDependency.createMany({
-        data: [
-          ...taskIds.map((id) => ({ townId, beadId: id, dependsOnBeadId: convoyId, dependencyType: "tracks", createdAt: now })),
-          ...dag.edges.map((e) => ({ townId, beadId: taskIds[e.task], dependsOnBeadId: taskIds[e.dependsOn], dependencyType: "blocks", createdAt: now })),
-        ],
-        skipDuplicates: true,
-      });
-      await enqueueTownEvents(
-        tx,
-        townId,
-        [
-          { type: "bead_created", beadId: convoyId, agentId: principal.agentId, payload: { bead_type: "convoy", rig_id: null } },
-          ...taskIds.map((id, i) => ({
-            type: "bead_created" as const,
-            beadId: id,
-            agentId: principal.agentId,
-            payload: { bead_type: "issue", rig_id: rig.id, convoy_id: convoyId, has_blockers: blocked.has(i) },
-          })),
-        ],
-        now,
-      );
-      const townToken = asRecord(asRecord(settings?.config).git_auth).github_token;
-      return {
-        convoyId,
-        featureBranch,
-        mergeMode,
-        staged,
-        taskIds,
-        branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", townToken: typeof townToken === "string" && townToken ? townToken : null },
-      };
+      return { ...records, branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", townToken: records.townToken } };
     });
 
     const branch = await createFeatureBranch(github, { ...created.branchTarget, branch: created.featureBranch });
