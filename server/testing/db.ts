@@ -26,3 +26,13 @@ export function callerFor(user: { id: string; email: string; name: string } | nu
   const sessionUser: SessionUser | null = user ? { id: user.id, email: user.email, name: user.name } : null;
   return createCaller({ db: getDb(), user: sessionUser, ...extra });
 }
+
+/** Moves the town's next tick an hour out, so a test can see a change make it due again. */
+export async function pushTickOut(townId: string) {
+  await getDb().town.update({ where: { id: townId }, data: { nextTickAt: new Date(Date.now() + 3_600_000) } });
+}
+
+/** Whether the town's next tick is due now (SPEC.md §3b: people's changes and new events make it due). */
+export async function isDue(townId: string) {
+  return (await getDb().town.findUniqueOrThrow({ where: { id: townId } })).nextTickAt.getTime() <= Date.now();
+}

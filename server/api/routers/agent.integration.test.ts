@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../root";
-import { testDb } from "../../testing/db";
+import { testDb, pushTickOut, isDue } from "../../testing/db";
 import { RecordingRuntime, testTickDeps } from "../../testing/tick-doubles";
 import type { TickDeps } from "../../tick/run-tick";
 import { makeAgent } from "../../agent-api/testing";
@@ -23,12 +23,6 @@ class LogRuntime extends RecordingRuntime {
   }
 }
 
-async function pushTickOut(townId: string) {
-  await testDb().town.update({ where: { id: townId }, data: { nextTickAt: new Date(Date.now() + 3_600_000) } });
-}
-async function isDue(townId: string) {
-  return (await testDb().town.findUniqueOrThrow({ where: { id: townId } })).nextTickAt.getTime() <= Date.now();
-}
 
 describe("agent router", () => {
   const db = testDb();

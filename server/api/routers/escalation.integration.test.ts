@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { callerFor, testDb } from "../../testing/db";
+import { callerFor, testDb, pushTickOut, isDue } from "../../testing/db";
 import { addMembership, makeBead, makeTown, makeUser } from "../../../prisma/factories";
 
 // Escalations through createCaller: open escalations by severity (most severe first), the acknowledged
@@ -7,12 +7,6 @@ import { addMembership, makeBead, makeTown, makeUser } from "../../../prisma/fac
 
 type User = Awaited<ReturnType<typeof makeUser>>;
 
-async function pushTickOut(townId: string) {
-  await testDb().town.update({ where: { id: townId }, data: { nextTickAt: new Date(Date.now() + 3_600_000) } });
-}
-async function isDue(townId: string) {
-  return (await testDb().town.findUniqueOrThrow({ where: { id: townId } })).nextTickAt.getTime() <= Date.now();
-}
 
 describe("escalation router", () => {
   const db = testDb();

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../root";
-import { testDb } from "../../testing/db";
+import { testDb, pushTickOut, isDue } from "../../testing/db";
 import { testTickDeps } from "../../testing/tick-doubles";
 import { runTick } from "../../tick/run-tick";
 import { addMembership, makeBead, makeRig, makeTown, makeUser } from "../../../prisma/factories";
@@ -12,12 +12,6 @@ import { addMembership, makeBead, makeRig, makeTown, makeUser } from "../../../p
 type User = Awaited<ReturnType<typeof makeUser>>;
 const callerAs = (user: User) => createCaller({ db: testDb(), user: { id: user.id, email: user.email, name: user.name }, tickDeps: testTickDeps() });
 
-async function pushTickOut(townId: string) {
-  await testDb().town.update({ where: { id: townId }, data: { nextTickAt: new Date(Date.now() + 3_600_000) } });
-}
-async function isDue(townId: string) {
-  return (await testDb().town.findUniqueOrThrow({ where: { id: townId } })).nextTickAt.getTime() <= Date.now();
-}
 
 describe("review router", () => {
   const db = testDb();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { callerFor, testDb } from "../../testing/db";
+import { callerFor, testDb, pushTickOut, isDue } from "../../testing/db";
 import { addMembership, makeRig, makeTown, makeUser } from "../../../prisma/factories";
 
 // Settings through createCaller: town config with every secret masked (the JSON of every response is
@@ -28,12 +28,6 @@ function leaked(value: unknown): string[] {
   return SECRETS.filter((s) => text.includes(s));
 }
 
-async function pushTickOut(townId: string) {
-  await testDb().town.update({ where: { id: townId }, data: { nextTickAt: new Date(Date.now() + 3_600_000) } });
-}
-async function isDue(townId: string) {
-  return (await testDb().town.findUniqueOrThrow({ where: { id: townId } })).nextTickAt.getTime() <= Date.now();
-}
 
 describe("settings router", () => {
   const db = testDb();
