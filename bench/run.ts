@@ -2,7 +2,7 @@
 // Seeds towns on a real Postgres and measures ticks, the drain, statements per tick, an idle sweep and the
 // page latencies (issue 7), prints one table and writes bench/results/latest.md. Not a test: it asserts
 // nothing, it reports (targets marked ✓/✗). It wipes its database first, so it refuses any database whose
-// name does not contain "bench" unless that database has no towns.
+// name does not contain "bench" unless that database is empty (no users, no towns).
 import { cpus, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -72,11 +72,11 @@ async function main() {
 
   const { rows: infoRows } = await pool.query(
     `SELECT current_database() AS db, current_setting('server_version') AS version, current_setting('synchronous_commit') AS sync,
-            current_setting('shared_buffers') AS shared_buffers, (SELECT count(*)::int FROM towns) AS towns`,
+            current_setting('shared_buffers') AS shared_buffers, (SELECT count(*)::int FROM towns) AS towns, (SELECT count(*)::int FROM users) AS users`,
   );
-  const info = infoRows[0] as { db: string; version: string; sync: string; shared_buffers: string; towns: number };
-  if (!embedded && !String(info.db).includes("bench") && info.towns > 0) {
-    refuse(`The bench wipes its database, and "${info.db}" has ${info.towns} towns.\n${REAL_PG_HINT}`);
+  const info = infoRows[0] as { db: string; version: string; sync: string; shared_buffers: string; towns: number; users: number };
+  if (!embedded && !String(info.db).includes("bench") && info.towns + info.users > 0) {
+    refuse(`The bench wipes its database, and "${info.db}" is not empty (${info.towns} towns, ${info.users} users).\n${REAL_PG_HINT}`);
   }
   await truncateAll(db);
   const poolMax = Number(process.env.DATABASE_POOL_MAX ?? 5);
