@@ -214,6 +214,7 @@ async function main() {
   log(`sweep of ${IDLE_TOWNS} idle towns: ${ms(sweepMs)} (${sweptTowns} ticked, ${sweep.statements} statements, ${tickRowsWritten} tick rows)`);
 
   // ------------------------------------------------------------------ pages
+  let floor: LoadResult | null = null;
   let overview: LoadResult | null = null;
   let beadsPage: LoadResult | null = null;
   let httpNote = "";
@@ -238,9 +239,14 @@ async function main() {
         ["bead.list", { townId: large.townId, limit: 50 }],
         ["bead.counts", { townId: large.townId }],
       ]);
+      const floorPath = trpcBatchPath([["health", {}]]);
       // warm-up: JIT, Prisma's first queries, the pools
+      await load(app.url, floorPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
       await load(app.url, overviewPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
       await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
+      // the floor: the same request path (Next, tRPC, the session lookup every context does) with no town data
+      floor = await load(app.url, floorPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
+      log(`health (floor): p50 ${ms(floor.p50)}, p95 ${ms(floor.p95)}, ${int(floor.rps)} req/s`);
       overview = await load(app.url, overviewPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
       log(`overview: p50 ${ms(overview.p50)}, p95 ${ms(overview.p95)}, ${int(overview.rps)} req/s, ${overview.errors + overview.non2xx} errors`);
       beadsPage = await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
@@ -309,6 +315,16 @@ async function main() {
           ok: beadsPage.p95 <= 100 && beadsPage.errors + beadsPage.non2xx === 0,
         }
       : { metric: "beads page", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
+    ...(floor
+      ? [
+          {
+            metric: `reference: health (no town data; Next + tRPC + session lookup), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
+            value: `${ms(floor.p50)} / ${ms(floor.p95)} (${int(floor.rps)} req/s)`,
+            target: "",
+            ok: null,
+          },
+        ]
+      : []),
   ];
   const mark = (ok: boolean | null) => (ok === null ? "" : ok ? "✓" : "✗");
   const table = [
