@@ -42,4 +42,39 @@ describe("embedded Postgres", () => {
       await first.stop();
     }
   });
+
+  it("keeps concurrent connections' queries apart and survives SQL errors (protocol filter)", async () => {
+    const port = await freePort();
+    const server = await startEmbeddedPostgres({ dataDir: "memory", port });
+    const pool = new pg.Pool({ connectionString: server.url, max: 8 });
+    pool.on("error", () => {});
+    const problems: string[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          for (let k = 0; k < 60; k++) {
+            // a different parameter count per connection: crossed Parse/Bind pairs would be refused
+            const params = Array.from({ length: (i % 5) + 1 }, (_, j) => j + k);
+            const sql = `SELECT ${params.map((_, j) => `$${j + 1}::int`).join(" + ")} AS s`;
+            try {
+              const r = await pool.query(sql, params);
+              if (r.rows[0].s !== params.reduce((a, b) => a + b, 0)) problems.push(`wrong sum on connection ${i}`);
+              if (k % 7 === 0) {
+                await pool.query("SELECT 1 / ($1::int) AS x", [0]).then(
+                  () => problems.push("division by zero did not fail"),
+                  (e: Error) => (/division by zero/.test(e.message) ? null : problems.push(e.message)),
+                );
+              }
+            } catch (e) {
+              problems.push((e as Error).message);
+            }
+          }
+        }),
+      );
+    } finally {
+      await pool.end();
+      await server.stop();
+    }
+    expect(problems).toEqual([]);
+  });
 });

@@ -8,6 +8,12 @@
 // This filter restores Postgres' behaviour per connection: after an ErrorResponse to an extended-protocol
 // message, the premature ReadyForQuery is dropped and frontend messages are skipped until Sync, whose
 // ReadyForQuery goes out as usual. Simple queries ('Q') are untouched: there E then Z is correct.
+//
+// Second problem, same root: all connections share one PGlite session, and outside a transaction the
+// socket server's queue interleaves *messages* of different connections. The unnamed prepared statement
+// is per session, so connection B's Parse could land between connection A's Parse and Bind ("bind message
+// supplies 7 parameters, but prepared statement requires 6"). The queue already keeps one connection's
+// messages together while a transaction is open; we make it treat an open Parse…Sync sequence the same way.
 
 const EXTENDED = new Set(["P", "B", "D", "E", "C", "H"]);
 
@@ -55,21 +61,54 @@ export function backendFilter(forward) {
 export function installPgProtocolFilter(server) {
   const queue = server.queryQueue;
   const enqueue = queue.enqueue.bind(queue);
+
+  // Keep a connection's extended-protocol sequence (first message … Sync) together: while one is open, the
+  // queue's "in a transaction" rule makes it take only that connection's messages.
+  const handlerOf = new WeakMap(); // message bytes -> handler id
+  let openSequence = null; // handler id with a Parse…Sync sequence in progress
+  const db = queue.db;
+  queue.db = new Proxy(db, {
+    get(target, key) {
+      if (key === "isInTransaction") return () => target.isInTransaction() || openSequence !== null;
+      if (key === "execProtocolRawStream") {
+        return async (message, options) => {
+          const type = frontendType(message);
+          const handlerId = handlerOf.get(message);
+          if (type && EXTENDED.has(type) && handlerId !== undefined) openSequence = handlerId;
+          try {
+            return await target.execProtocolRawStream(message, options);
+          } finally {
+            if (type === "S" || type === "Q" || type === "X") openSequence = null;
+          }
+        };
+      }
+      if (key === "exec") {
+        // used by the queue to roll back a disconnected connection's transaction: its sequence is over too
+        return (...args) => ((openSequence = null), target.exec(...args));
+      }
+      const value = target[key];
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const track = (handlerId, message) => {
+    handlerOf.set(message, handlerId);
+    return message;
+  };
   const skipping = new Map(); // handlerId -> true while waiting for Sync after an error
   queue.enqueue = (handlerId, message, onData) => {
     const type = frontendType(message);
     if (type === null || type === "Q" || type === "X") {
       skipping.delete(handlerId);
-      return enqueue(handlerId, message, onData);
+      return enqueue(handlerId, track(handlerId, message), onData);
     }
     if (skipping.get(handlerId)) {
       if (type !== "S") return Promise.resolve(0); // ignored until Sync, as Postgres does
       skipping.delete(handlerId);
-      return enqueue(handlerId, message, onData);
+      return enqueue(handlerId, track(handlerId, message), onData);
     }
-    if (!EXTENDED.has(type)) return enqueue(handlerId, message, onData);
+    if (!EXTENDED.has(type)) return enqueue(handlerId, track(handlerId, message), onData);
     const filter = backendFilter(onData);
-    return enqueue(handlerId, message, filter.onData).then((n) => {
+    return enqueue(handlerId, track(handlerId, message), filter.onData).then((n) => {
       filter.flush();
       if (filter.sawError()) skipping.set(handlerId, true);
       return n;
