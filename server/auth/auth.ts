@@ -14,7 +14,10 @@ function createAuth() {
     baseURL: env.BETTER_AUTH_URL,
     database: prismaAdapter(getDb(), { provider: "postgresql" }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
-    session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24 },
+    // The signed session cookie carries a 60 s cache of the session, so most requests need no session
+    // query (issue 7: the dashboard polls). Signing out clears it at once; a session revoked elsewhere
+    // stays usable for at most that minute.
+    session: { expiresIn: 60 * 60 * 24 * 14, updateAge: 60 * 60 * 24, cookieCache: { enabled: true, maxAge: 60 } },
     telemetry: { enabled: false },
     // Requests come from whichever host the operator serves us on (localhost in dev, 127.0.0.1 in tests).
     trustedOrigins: (request) => {

@@ -1,6 +1,6 @@
-import type { Db } from "../db/client";
+import type { SqlClient } from "../db/pool";
+import { AppError } from "../api/errors";
 import type { Role } from "../api/trpc";
-import { getTownOrThrow } from "./towns";
 
 // The town overview: counts by status, tick status, poison-inbox size, notifications and recent activity.
 // Everything is an aggregate or a short list, so it stays cheap at 10,000 beads.
@@ -31,44 +31,81 @@ export function runtimeStatus(selected: string | null, options: { name: string }
   };
 }
 
-export async function getTownOverview(db: Db, townId: string, role: Role, runtimeOptions: { name: string }[] = []) {
-  const town = await getTownOrThrow(db, townId);
-  const [settings, byStatus, agentsByStatus, poisonedCount, pendingEventCount, notifications, activity, rigCount, lastTick] = await Promise.all([
-    db.townSettings.findUnique({ where: { townId }, select: { config: true } }),
-    db.bead.groupBy({ by: ["type", "status"], where: { townId, type: { in: ["issue", "merge_request", "convoy", "escalation"] } }, _count: { _all: true } }),
-    db.agentMetadata.groupBy({ by: ["status"], where: { townId }, _count: { _all: true } }),
-    db.townEvent.count({ where: { townId, poisonedAt: { not: null }, discardedAt: null, processedAt: null } }),
-    db.townEvent.count({ where: { townId, processedAt: null, poisonedAt: null, discardedAt: null } }),
-    db.notification.findMany({ where: { townId }, orderBy: { createdAt: "desc" }, take: 10 }),
-    db.beadEvent.findMany({
-      where: { townId },
-      orderBy: { createdAt: "desc" },
-      take: 15,
-      select: { id: true, beadId: true, eventType: true, oldValue: true, newValue: true, createdAt: true, bead: { select: { title: true, type: true } } },
-    }),
-    db.rig.count({ where: { townId } }),
-    db.tick.findFirst({ where: { townId }, orderBy: { startedAt: "desc" } }),
-  ]);
+const OVERVIEW_SQL = `
+SELECT
+  t.id, t.name, t.created_at, t.last_tick_at, t.next_tick_at, t.has_active_work, t.last_metrics, t.breaker_open,
+  (SELECT config FROM town_settings WHERE town_id = t.id) AS config,
+  (SELECT count(*)::int FROM rigs WHERE town_id = t.id) AS rig_count,
+  (SELECT coalesce(json_agg(c), '[]') FROM (
+     SELECT type, status, count(*)::int AS n FROM beads
+      WHERE town_id = t.id AND type IN ('issue', 'merge_request', 'convoy', 'escalation') GROUP BY type, status) c) AS counts,
+  (SELECT coalesce(json_agg(a), '[]') FROM (
+     SELECT status, count(*)::int AS n FROM agent_metadata WHERE town_id = t.id GROUP BY status) a) AS agents,
+  (SELECT count(*)::int FROM town_events
+    WHERE town_id = t.id AND poisoned_at IS NOT NULL AND discarded_at IS NULL AND processed_at IS NULL) AS poisoned,
+  (SELECT count(*)::int FROM town_events
+    WHERE town_id = t.id AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending,
+  (SELECT coalesce(json_agg(n ORDER BY n."createdAt" DESC), '[]') FROM (
+     SELECT notification_id AS id, town_id AS "townId", kind, message, bead_id AS "beadId", event_id AS "eventId",
+            created_at AS "createdAt", read_at AS "readAt"
+       FROM notifications WHERE town_id = t.id ORDER BY created_at DESC LIMIT 10) n) AS notifications,
+  (SELECT coalesce(json_agg(e ORDER BY e."createdAt" DESC), '[]') FROM (
+     SELECT be.bead_event_id AS id, be.bead_id AS "beadId", be.event_type AS "eventType", be.old_value AS "oldValue",
+            be.new_value AS "newValue", be.created_at AS "createdAt", json_build_object('title', b.title, 'type', b.type) AS bead
+       FROM bead_events be JOIN beads b ON b.bead_id = be.bead_id
+      WHERE be.town_id = t.id ORDER BY be.created_at DESC LIMIT 15) e) AS activity
+FROM towns t WHERE t.id = $1`;
+
+type Row = Record<string, unknown>;
+const toDate = (v: unknown) => (v == null ? null : new Date(v as string));
+
+/**
+ * One statement (issue 7: the overview is polled every few seconds by everyone watching a town; through
+ * Prisma it was ten queries and most of the request's CPU). The shape is what the page reads.
+ */
+export async function getTownOverview(pool: SqlClient, townId: string, role: Role, runtimeOptions: { name: string }[] = []) {
+  const { rows } = await pool.query(OVERVIEW_SQL, [townId]);
+  const town = rows[0] as Row | undefined;
+  if (!town) throw new AppError("not_found", "Town not found.");
   const counts: Record<string, Record<string, number>> = {};
-  for (const r of byStatus) (counts[r.type] ??= {})[r.status] = r._count._all;
+  for (const r of town.counts as { type: string; status: string; n: number }[]) (counts[r.type] ??= {})[r.status] = r.n;
+  const notifications = (town.notifications as Row[]).map((n) => ({ ...n, createdAt: toDate(n.createdAt)!, readAt: toDate(n.readAt) })) as {
+    id: string;
+    townId: string;
+    kind: string;
+    message: string;
+    beadId: string | null;
+    eventId: string | null;
+    createdAt: Date;
+    readAt: Date | null;
+  }[];
+  const activity = (town.activity as Row[]).map((e) => ({ ...e, createdAt: toDate(e.createdAt)! })) as {
+    id: string;
+    beadId: string;
+    eventType: string;
+    oldValue: string | null;
+    newValue: string | null;
+    createdAt: Date;
+    bead: { title: string; type: string };
+  }[];
   return {
-    id: town.id,
-    name: town.name,
+    id: town.id as string,
+    name: town.name as string,
     role,
-    createdAt: town.createdAt,
-    rigCount,
+    createdAt: town.created_at as Date,
+    rigCount: town.rig_count as number,
     counts,
-    agents: Object.fromEntries(agentsByStatus.map((a) => [a.status, a._count._all])),
+    agents: Object.fromEntries((town.agents as { status: string; n: number }[]).map((a) => [a.status, a.n])) as Record<string, number>,
     tick: {
-      lastTickAt: town.lastTickAt,
-      nextTickAt: town.nextTickAt,
-      hasActiveWork: town.hasActiveWork,
-      lastMetrics: town.lastMetrics,
-      breakerOpen: lastTick?.breakerOpen ?? false,
+      lastTickAt: (town.last_tick_at as Date | null) ?? null,
+      nextTickAt: town.next_tick_at as Date,
+      hasActiveWork: town.has_active_work as boolean,
+      lastMetrics: (town.last_metrics ?? null) as Record<string, unknown> | null,
+      breakerOpen: town.breaker_open as boolean,
     },
-    poisonedCount,
-    pendingEventCount,
-    runtime: runtimeStatus(((settings?.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null, runtimeOptions),
+    poisonedCount: town.poisoned as number,
+    pendingEventCount: town.pending as number,
+    runtime: runtimeStatus(((town.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null, runtimeOptions),
     notifications,
     activity,
   };

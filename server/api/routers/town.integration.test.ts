@@ -44,4 +44,29 @@ describe("town router", () => {
     await expect(caller.town.setMemberRole({ townId: town.id, userId: user.id, role: "viewer" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(caller.town.removeMember({ townId: town.id, userId: user.id })).rejects.toMatchObject({ code: "CONFLICT" });
   });
+
+  it("the overview counts by type and status, lists notifications and activity, and shows the tick state", async () => {
+    const db = testDb();
+    const user = await makeUser(db);
+    const caller = callerFor(user);
+    const town = await caller.town.create({ name: "overview" });
+    const rig = await caller.rig.create({ townId: town.id, name: "web", gitUrl: "https://github.com/acme/web" });
+    const bead = await caller.bead.create({ townId: town.id, rigId: rig.id, title: "count me" });
+    await db.bead.create({ data: { townId: town.id, type: "merge_request", status: "in_progress", title: "mr", rigId: rig.id } });
+    await db.notification.create({ data: { townId: town.id, kind: "breaker_open", message: "breaker open" } });
+    await db.townEvent.create({ data: { townId: town.id, eventType: "bead_created", payload: {}, poisonedAt: new Date(), poisonReason: "invalid_payload" } });
+    await db.town.update({ where: { id: town.id }, data: { breakerOpen: true } });
+    const o = await caller.town.get({ townId: town.id });
+    expect(o.counts).toEqual({ issue: { open: 1 }, merge_request: { in_progress: 1 } });
+    expect(o.agents).toEqual({ idle: 1 }); // the mayor
+    expect(o.rigCount).toBe(1);
+    expect(o.poisonedCount).toBe(1);
+    expect(o.pendingEventCount).toBe(1); // the bead_created of the new bead
+    expect(o.tick.breakerOpen).toBe(true);
+    expect(o.notifications.map((n) => n.message)).toEqual(["breaker open"]);
+    expect(o.notifications[0].createdAt).toBeInstanceOf(Date);
+    expect(o.activity[0]).toMatchObject({ beadId: bead.id, eventType: "created", bead: { title: "count me", type: "issue" } });
+    expect(o.activity[0].createdAt).toBeInstanceOf(Date);
+    expect(o.createdAt).toBeInstanceOf(Date);
+  });
 });

@@ -13,6 +13,7 @@ import {
 import { getTownOverview } from "../../services/overview";
 import { tickDepsOf } from "./tick";
 import { getAdapters } from "../../tick/deps";
+import { getPool } from "../../db/pool";
 
 const TownNameSchema = z.string().trim().min(1, "Give the town a name.").max(TOWN_NAME_MAX);
 const RoleSchema = z.enum(["owner", "member", "viewer"]);
@@ -26,7 +27,7 @@ export const townRouter = router({
 
   get: townProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
-    .query(({ ctx }) => getTownOverview(ctx.db, ctx.town.id, ctx.role, getAdapters().runtimeOptions())),
+    .query(({ ctx }) => getTownOverview(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, ctx.role, getAdapters().runtimeOptions())),
 
   delete: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
