@@ -3,6 +3,7 @@ import * as Sentry from "@sentry/nextjs";
 import superjson from "superjson";
 import { z } from "zod";
 import { getDb, type Db } from "../db/client";
+import { getPool } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
@@ -74,12 +75,16 @@ export type TownContext = Context & { user: SessionUser; town: { id: string; nam
 export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput }) => {
   const ref = TownRefSchema.safeParse(await getRawInput());
   if (!ref.success) throw new TRPCError({ code: "BAD_REQUEST", message: "townId is required." });
-  const membership = await ctx.db.townMember.findUnique({
-    where: { townId_userId: { townId: ref.data.townId, userId: ctx.user.id } },
-    select: { role: true, town: { select: { id: true, name: true, ownerUserId: true } } },
-  });
+  // Every town request pays this check, and pages poll: one plain statement on the pg pool (issue 7).
+  const { rows } = await (ctx.tickDeps?.pool ?? getPool()).query(
+    `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
+      WHERE m.town_id = $1 AND m.user_id = $2`,
+    [ref.data.townId, ctx.user.id],
+  );
+  const membership = rows[0] as { role: Role; id: string; name: string; owner_user_id: string } | undefined;
   if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "Town not found." });
-  return next({ ctx: { ...ctx, town: membership.town, role: membership.role as Role } });
+  const town = { id: membership.id, name: membership.name, ownerUserId: membership.owner_user_id };
+  return next({ ctx: { ...ctx, town, role: membership.role } });
 });
 
 export const townWriteProcedure = townProcedure.use(({ ctx, next }) => {

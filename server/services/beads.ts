@@ -99,56 +99,69 @@ export async function createBead(db: PrismaClient, townId: string, actorUserId: 
   });
 }
 
-function listWhere(townId: string, f: BeadListFilter): Prisma.BeadWhereInput {
-  return {
-    townId,
-    ...(f.rigId ? { rigId: f.rigId } : {}),
-    type: { in: [...(f.type?.length ? f.type : WORK_TYPES)] },
-    ...(f.status?.length ? { status: { in: [...f.status] } } : {}),
-    ...(f.label ? { labels: { array_contains: [f.label] } } : {}),
-    ...(f.search ? { title: { contains: f.search, mode: "insensitive" as const } } : {}),
-  };
+/** The list's WHERE clause as SQL with its parameters (from $1), shared by the page and its counts. */
+function listWhereSql(townId: string, f: BeadListFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [townId, [...(f.type?.length ? f.type : WORK_TYPES)]];
+  const parts = ["b.town_id = $1", "b.type = ANY($2::text[])"];
+  if (f.rigId) parts.push(`b.rig_id = $${params.push(f.rigId)}`);
+  if (f.status?.length) parts.push(`b.status = ANY($${params.push([...f.status])}::text[])`);
+  if (f.label) parts.push(`b.labels @> $${params.push(JSON.stringify([f.label]))}::jsonb`);
+  if (f.search) parts.push(`b.title ILIKE '%' || $${params.push(f.search.replace(/[\\%_]/g, (c) => `\\${c}`))} || '%'`);
+  return { sql: parts.join(" AND "), params };
 }
 
-export async function listBeads(db: Db, townId: string, input: BeadListFilter & { cursor?: string; limit: number }) {
+type ListRow = {
+  id: string;
+  type: string;
+  status: string;
+  title: string;
+  rigId: string | null;
+  priority: string;
+  labels: string[];
+  assigneeAgentBeadId: string | null;
+  dispatchAttempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+  rigName: string | null;
+};
+
+/**
+ * One page of beads, newest first, keyset-paged on (created_at, bead_id) — one statement on the pg pool
+ * (issue 7: the beads page is polled; through Prisma most of the request was its CPU).
+ */
+export async function listBeads(pool: SqlClient, townId: string, input: BeadListFilter & { cursor?: string; limit: number }) {
   const { cursor, limit, ...filter } = input;
-  const where = listWhere(townId, filter);
+  const where = listWhereSql(townId, filter);
+  const params = [...where.params];
+  let keyset = "";
   if (cursor) {
     const c = decodeCursor(cursor);
-    where.OR = [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }];
+    keyset = ` AND (b.created_at, b.bead_id) < ($${params.push(c.createdAt)}::timestamptz, $${params.push(c.id)}::text)`;
   }
-  const rows = await db.bead.findMany({
-    where,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-    select: {
-      id: true,
-      type: true,
-      status: true,
-      title: true,
-      rigId: true,
-      priority: true,
-      labels: true,
-      assigneeAgentBeadId: true,
-      dispatchAttempts: true,
-      createdAt: true,
-      updatedAt: true,
-      rig: { select: { name: true } },
-    },
-  });
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(({ rig, labels, ...b }) => ({ ...b, labels: labels as string[], rigName: rig?.name ?? null })),
-    nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null,
-  };
+  const { rows } = await pool.query<ListRow>(
+    `SELECT b.bead_id AS id, b.type, b.status, b.title, b.rig_id AS "rigId", b.priority, b.labels,
+            b.assignee_agent_bead_id AS "assigneeAgentBeadId", b.dispatch_attempts AS "dispatchAttempts",
+            b.created_at AS "createdAt", b.updated_at AS "updatedAt", r.name AS "rigName"
+       FROM beads b LEFT JOIN rigs r ON r.id = b.rig_id
+      WHERE ${where.sql}${keyset}
+      ORDER BY b.created_at DESC, b.bead_id DESC
+      LIMIT $${params.push(limit + 1)}`,
+    params,
+  );
+  const items = rows.slice(0, limit).map((b) => ({ ...b, labels: Array.isArray(b.labels) ? b.labels : [] }));
+  return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
 }
 
 /** Counts by status for the filter in use (server-side, so 10,000 beads never reach the browser). */
-export async function countBeadsByStatus(db: Db, townId: string, filter: BeadListFilter) {
+export async function countBeadsByStatus(pool: SqlClient, townId: string, filter: BeadListFilter) {
   const { status: _ignored, ...rest } = filter;
-  const rows = await db.bead.groupBy({ by: ["status"], where: listWhere(townId, rest), _count: { _all: true } });
+  const where = listWhereSql(townId, rest);
+  const { rows } = await pool.query<{ status: string; n: number }>(
+    `SELECT b.status, count(*)::int AS n FROM beads b WHERE ${where.sql} GROUP BY b.status`,
+    where.params,
+  );
   const counts = Object.fromEntries(BEAD_STATUSES.map((s) => [s, 0])) as Record<(typeof BEAD_STATUSES)[number], number>;
-  for (const r of rows) if (r.status in counts) counts[r.status as keyof typeof counts] = r._count._all;
+  for (const r of rows) if (r.status in counts) counts[r.status as keyof typeof counts] = r.n;
   return counts;
 }
 

@@ -52,8 +52,13 @@ describe("bead router", () => {
     expect(await ids({ label: "gt:held", status: ["open"] })).toBe(1);
     // agents are beads too, but the default list shows work only: the mayor is not listed
     expect(await ids({ type: ["agent"] })).toBe(1);
-    const counts = await caller.bead.counts({ townId: t.id });
-    expect(counts).toMatchObject({ open: 4, in_progress: 4, closed: 4, failed: 0 });
+    // search is a case-insensitive substring, with LIKE wildcards taken literally
+    await makeBeads(db, t.id, 2, (i) => ({ rigId: r1.id, title: i === 0 ? "Fix 100%_done Flag" : "fix 100xxdone flag" }));
+    expect(await ids({ search: "100%_DONE" })).toBe(1);
+    expect(await ids({ search: "flag" })).toBe(2);
+    const counts = await caller.bead.counts({ townId: t.id, search: "zzz-nothing" });
+    expect(counts).toMatchObject({ open: 0, in_progress: 0, closed: 0 });
+    expect(await caller.bead.counts({ townId: t.id, label: "y" })).toMatchObject({ open: 3, in_progress: 3, closed: 3, failed: 0 });
   });
 
   it("pages 10,000 beads by cursor: every bead exactly once, in order", async () => {

@@ -42,14 +42,14 @@ export const beadRouter = router({
     )
     .query(({ ctx, input }) => {
       const { townId: _townId, cursor, ...rest } = input;
-      return listBeads(ctx.db, ctx.town.id, { ...rest, cursor: cursor ?? undefined });
+      return listBeads(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
     }),
 
   counts: townProcedure
     .input(BeadListFilterSchema.extend({ townId: TownIdSchema }))
     .query(({ ctx, input }) => {
       const { townId: _townId, ...filter } = input;
-      return countBeadsByStatus(ctx.db, ctx.town.id, filter);
+      return countBeadsByStatus(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, filter);
     }),
 
   get: townProcedure.input(z.strictObject(BeadRef)).query(({ ctx, input }) => getBeadOrThrow(ctx.db, ctx.town.id, input.beadId)),
