@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { actionTarget, hasSideEffect, type Action } from "../domain/actions";
-import { dueReEscalations } from "../domain/escalations";
 import { checkInvariants, type Violation } from "../domain/invariants";
-import { notifyMayor } from "../domain/operations";
 import { reconcileDetailed } from "../domain/reconcile";
 import { applyStateAction, type DispatchResolution } from "../domain/state-actions";
 import type { TownConfig } from "../domain/settings";
@@ -15,9 +13,10 @@ import { drainEvents, type ApplyEventFn, type PoisonedEvent } from "./drain";
 import { enqueueEvents, type EventToEnqueue } from "./enqueue";
 import { loadWorld, loadWorldSnapshot, type WorldSnapshot } from "./load-world";
 import { PgTownRepo } from "./pg-repo";
-import { branchFor, buildPrompt } from "./prompt";
 import { buildSideEffect, type SideEffectJob } from "./side-effects";
 import { TickTx } from "./tx";
+import { dispatchSpec } from "./dispatch-spec";
+import { housekeeping } from "./housekeeping";
 
 // One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
 //   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
@@ -106,7 +105,6 @@ export interface TickReport extends TickSummary {
 export const ACTIVE_INTERVAL_MS = 5_000;
 export const IDLE_INTERVAL_MS = 60_000;
 const DEFAULT_LEASE_MS = 60_000;
-const PRUNE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** What the lease claim returns with it, in the same statement. */
 interface Claim {
@@ -377,57 +375,6 @@ function emptyWorld(townId: string): World {
   };
 }
 
-/** Builds the runtime start request for a dispatch whose state part was just applied (token minted here). */
-async function dispatchSpec(
-  deps: TickDeps,
-  client: pg.PoolClient,
-  repo: PgTownRepo,
-  townId: string,
-  townConfig: TownConfig,
-  d: DispatchResolution,
-  now: Date,
-): Promise<AgentStartSpec> {
-  const bead = await repo.getBead(d.beadId);
-  const agent = await repo.getAgent(d.agentId);
-  const rig = d.rigId ? await repo.getRig(d.rigId) : null;
-  const agentToken = await deps.mintToken(client, { townId, agentId: d.agentId, role: d.role }, now);
-  const review = bead?.type === "merge_request" ? await repo.getReview(bead.id) : null;
-  const convoyId = (bead?.metadata?.convoy_id as string | undefined) ?? null;
-  const convoy = convoyId ? await repo.getConvoy(convoyId) : null;
-  const settings = rig?.settings;
-  const defaultBranch = rig?.defaultBranch ?? "main";
-  const mergeStrategy = settings?.mergeStrategy ?? "direct";
-  const convoyBranch = convoy && convoy.mergeMode !== "review-and-merge" ? convoy.featureBranch : null;
-  const branch = review ? review.branch : bead ? branchFor(bead, convoyBranch) : null;
-  const targetBranch = review ? review.targetBranch : (convoyBranch ?? defaultBranch);
-  const custom = townConfig.custom_instructions?.[d.role as "polecat" | "refinery" | "mayor"];
-  return {
-    agentId: d.agentId,
-    role: d.role,
-    townId,
-    rigId: d.rigId,
-    beadId: d.beadId,
-    branch,
-    targetBranch,
-    prUrl: review?.prUrl ?? null,
-    gitUrl: rig?.gitUrl ?? null,
-    prompt: buildPrompt({
-      role: d.role,
-      bead: bead ?? { title: "(missing bead)", body: null, labels: [] },
-      branch,
-      targetBranch,
-      prUrl: review?.prUrl ?? null,
-      mergeStrategy,
-      checkpoint: agent?.checkpoint ?? null,
-      customInstructions: custom,
-    }),
-    apiUrl: deps.apiUrl,
-    agentToken,
-    gitToken: deps.resolveGitHubToken(townConfig.git_auth?.github_token),
-    townEnv: townConfig.env_vars ?? {},
-  };
-}
-
 /** A side effect that has not finished by then counts as failed, so a hanging runtime or GitHub never holds
  *  the tick (and its lease) hostage. The adapters' own 10 s timeouts normally answer first. */
 export const SIDE_EFFECT_TIMEOUT_MS = 30_000;
@@ -578,58 +525,4 @@ async function recordTick(client: SqlClient, r: TickReport, now: Date) {
       r.breakerOpen,
     ],
   );
-}
-
-/** Phase 3: each step isolated; a failure is reported, never fatal. */
-async function housekeeping(deps: TickDeps, townId: string, world: World, now: Date) {
-  const cutoff = new Date(now.getTime() - PRUNE_AFTER_MS);
-  // Processed events and tick rows are pruned after 7 days; poisoned and discarded events never are.
-  const PRUNE_EVENTS = `DELETE FROM town_events WHERE town_id = $1 AND processed_at < $2 AND poisoned_at IS NULL AND discarded_at IS NULL`;
-  const PRUNE_TICKS = `DELETE FROM ticks WHERE town_id = $1 AND started_at < $2`;
-  const EXPIRE_NUDGES = `UPDATE agent_nudges SET delivered_at = $3 WHERE town_id = $1 AND delivered_at IS NULL AND expires_at < $3`;
-  const steps: [string, () => Promise<unknown>][] = [
-    ["prune_events", () => deps.pool.query(PRUNE_EVENTS, [townId, cutoff])],
-    ["prune_ticks", () => deps.pool.query(PRUNE_TICKS, [townId, cutoff])],
-    ["expire_nudges", () => deps.pool.query(EXPIRE_NUDGES.replaceAll("$3", "$2"), [townId, now])],
-  ];
-  try {
-    // the three in one statement (every tick of every town runs them); should it fail, each runs alone
-    // below so the failing one is reported and the others still happen
-    await deps.pool.query(`WITH e AS (${PRUNE_EVENTS}), t AS (${PRUNE_TICKS}), n AS (${EXPIRE_NUDGES}) SELECT 1`, [townId, cutoff, now]);
-    steps.length = 0;
-  } catch {
-    /* isolated below */
-  }
-  steps.push(["re_escalate", () => reEscalate(deps.pool, townId, world, now)]);
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      deps.captureException(err, { town_id: townId, housekeeping: name });
-    }
-  }
-}
-
-/** Unacknowledged open escalations get one severity step every 4 h, at most 3 times, and the mayor is told
- *  (the decision is the domain's `dueReEscalations`; this applies it with a compare-and-set). */
-async function reEscalate(pool: pg.Pool, townId: string, world: World, now: Date) {
-  for (const due of dueReEscalations(world, now)) {
-    const client = await pool.connect();
-    try {
-      await new TickTx(client, false).run(async () => {
-        // compare-and-set on the count: a concurrent acknowledge or tick makes this a no-op
-        const { rowCount } = await client.query(
-          `UPDATE escalation_metadata SET severity = $2, re_escalation_count = $3
-            WHERE bead_id = $1 AND re_escalation_count = $3 - 1 AND NOT acknowledged`,
-          [due.beadId, due.to, due.count],
-        );
-        if (rowCount !== 1) return;
-        await client.query(`UPDATE beads SET priority = $2, updated_at = $3 WHERE bead_id = $1`, [due.beadId, due.to, now]);
-        const title = world.beads.find((b) => b.id === due.beadId)?.title ?? due.beadId;
-        await notifyMayor(new PgTownRepo(client, townId), `Escalation "${title}" is still unacknowledged; raised from ${due.from} to ${due.to}.`, "escalation", now, due.beadId);
-      });
-    } finally {
-      client.release();
-    }
-  }
 }
