@@ -106,7 +106,7 @@ describe("settings router", () => {
     expect(stored.git_auth).toEqual({ github_token: GITHUB_TOKEN });
     expect(stored.env_vars).toEqual({ API_KEY, NEW_ONE: NEW_SECRET });
     expect(res.config.env_vars).toEqual({ API_KEY: "****1337", NEW_ONE: "****-777" });
-    const audits = await db.auditLog.findMany({ where: { townId, action: "settings.update" } });
+    const audits = await db.auditLog.findMany({ where: { townId, action: "settings.update" }, orderBy: { createdAt: "asc" } });
     for (const a of audits) expect(leaked(a.detail)).toEqual([]);
     expect(audits.at(-1)!.detail).toMatchObject({ secrets_changed: expect.arrayContaining(["env_vars.NEW_ONE", "env_vars.SHORT (removed)"]) });
     // a masked value where nothing is stored is not a value
