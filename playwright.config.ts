@@ -44,6 +44,15 @@ export default defineConfig({
     timeout: 120_000,
     stdout: "pipe",
     stderr: "pipe",
-    env: { NEXT_TELEMETRY_DISABLED: "1", BETTER_AUTH_URL: baseURL, GASTOWN_LOCAL_TICKER: "0" },
+    env: {
+      NEXT_TELEMETRY_DISABLED: "1",
+      BETTER_AUTH_URL: baseURL,
+      GASTOWN_LOCAL_TICKER: "0",
+      // The operator's one runtime for the agents spec: the scripted test agent as a local process. Towns that
+      // do not pick it have no runtime (there is no "default"), as before.
+      GASTOWN_AGENT_COMMANDS: "test=node scripts/test-agent.mjs",
+      GASTOWN_AGENT_WORK_ROOT: "reports/e2e-agents",
+      GASTOWN_AGENT_STOP_GRACE_MS: "2000",
+    },
   },
 });
