@@ -13,6 +13,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { errorMessage } from "@/components/ui/use-error";
 import { LIVE_MS, LIVE_SLOW_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
+import { CursorPager } from "@/components/ui/pager";
 
 const STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 const TYPES = ["issue", "merge_request", "convoy", "escalation"] as const;
@@ -153,20 +154,7 @@ export function BeadsView({ townId }: { townId: string }) {
           </table>
         </div>
       )}
-      <div className="flex items-center justify-between">
-        <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          ← Newer
-        </Button>
-        <span className="text-xs text-slate-500">Page {cursors.length}</span>
-        <Button
-          variant="secondary"
-          size="sm"
-          disabled={!page.data?.nextCursor}
-          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-        >
-          Older →
-        </Button>
-      </div>
+      <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} showPageNumber />
     </div>
   );
 }

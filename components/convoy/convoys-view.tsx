@@ -16,6 +16,7 @@ import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
 import { ProgressBar } from "./progress-bar";
+import { CursorPager } from "@/components/ui/pager";
 
 type StatusTab = "open" | "closed" | "failed" | "all";
 
@@ -88,16 +89,7 @@ export function ConvoysView({ townId }: { townId: string }) {
           </TBody>
         </Table>
       )}
-      {list.data && (cursors.length > 1 || list.data.nextCursor) ? (
-        <div className="flex items-center justify-between">
-          <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Newer
-          </Button>
-          <Button variant="secondary" size="sm" disabled={!list.data.nextCursor} onClick={() => list.data.nextCursor && setCursors([...cursors, list.data.nextCursor])}>
-            Older →
-          </Button>
-        </div>
-      ) : null}
+      {list.data ? <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={list.data.nextCursor} /> : null}
     </div>
   );
 }

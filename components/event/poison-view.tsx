@@ -11,6 +11,7 @@ import { LIVE_FAST_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
 import { EventRefs, JsonBlock, PoisonReason } from "./event-bits";
+import { CursorPager } from "@/components/ui/pager";
 
 /**
  * The poison inbox (SPEC.md §2 poison protection, §4.1): events the drain gave up on, with their payload,
@@ -114,16 +115,7 @@ export function PoisonView({ townId }: { townId: string }) {
           ))}
         </ul>
       )}
-      {list.data && (cursors.length > 1 || list.data.nextCursor) ? (
-        <div className="flex items-center justify-between">
-          <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Newer
-          </Button>
-          <Button variant="secondary" size="sm" disabled={!list.data.nextCursor} onClick={() => list.data.nextCursor && setCursors([...cursors, list.data.nextCursor])}>
-            Older →
-          </Button>
-        </div>
-      ) : null}
+      {list.data ? <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={list.data.nextCursor} /> : null}
     </div>
   );
 }

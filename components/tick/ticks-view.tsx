@@ -13,6 +13,7 @@ import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
 import { ActionList, type RecordedActionView } from "./action-list";
 import { TickChart } from "./tick-chart";
+import { CursorPager } from "@/components/ui/pager";
 
 /**
  * Tick history (every tick that did something: metrics, actions with rule/target/reason, side effects,
@@ -50,21 +51,7 @@ export function TicksView({ townId }: { townId: string }) {
             ))}
           </ul>
         )}
-        {history.data && (cursors.length > 1 || history.data.nextCursor) ? (
-          <div className="flex items-center justify-between">
-            <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
-            </Button>
-            <Button
-              variant="secondary"
-              size="sm"
-              disabled={!history.data.nextCursor}
-              onClick={() => history.data.nextCursor && setCursors([...cursors, history.data.nextCursor])}
-            >
-              Older →
-            </Button>
-          </div>
-        ) : null}
+        {history.data ? <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={history.data.nextCursor} /> : null}
       </section>
     </div>
   );
