@@ -27,7 +27,7 @@ export function freePort() {
  * Starts scripts/pglite-server.mjs and resolves once it prints its "listening" line.
  * dataDir "memory" keeps nothing; a folder keeps the data across restarts.
  */
-export function startEmbeddedPostgres({ dataDir, port, maxConnections = 10, log = false }) {
+export function startEmbeddedPostgres({ dataDir, port, maxConnections = 64, log = false }) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, "scripts/pglite-server.mjs"), dataDir, String(port), String(maxConnections)], {
       cwd: ROOT,

@@ -77,4 +77,22 @@ describe("embedded Postgres", () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it("refuses a connection over its limit with Postgres' own error, not a silent hang-up", async () => {
+    const port = await freePort();
+    const server = await startEmbeddedPostgres({ dataDir: "memory", port, maxConnections: 2 });
+    const clients = [0, 1].map(() => new pg.Client({ connectionString: server.url }));
+    try {
+      for (const c of clients) await c.connect();
+      const third = new pg.Client({ connectionString: server.url });
+      third.on("error", () => {});
+      await expect(third.connect()).rejects.toThrow(/too many clients already/);
+      // the two open connections are unaffected
+      const { rows } = await clients[1].query("SELECT 2 AS n");
+      expect(rows).toEqual([{ n: 2 }]);
+    } finally {
+      for (const c of clients) await c.end().catch(() => {});
+      await server.stop();
+    }
+  });
 });
