@@ -235,10 +235,7 @@ async function main() {
       const viewer = await signUp(app.url, `bench-${Date.now()}@example.test`);
       await addMembership(db, large.townId, viewer.userId, "member");
       const overviewPath = trpcBatchPath([["town.get", { townId: large.townId }]]);
-      const beadsPath = trpcBatchPath([
-        ["bead.list", { townId: large.townId, limit: 50 }],
-        ["bead.counts", { townId: large.townId }],
-      ]);
+      const beadsPath = trpcBatchPath([["bead.page", { townId: large.townId, limit: 50 }]]);
       const floorPath = trpcBatchPath([["health", {}]]);
       // warm-up: JIT, Prisma's first queries, the pools
       await load(app.url, floorPath, viewer.cookie, CONCURRENT_CLIENTS, 2);
@@ -309,7 +306,7 @@ async function main() {
       : { metric: "overview", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
     beadsPage
       ? {
-          metric: `beads page (bead.list + bead.counts), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
+          metric: `beads page (bead.page: 50 beads + counts by status), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
           value: `${ms(beadsPage.p50)} / ${ms(beadsPage.p95)} (${int(beadsPage.rps)} req/s)`,
           target: "p95 ≤ 100 ms",
           ok: beadsPage.p95 <= 100 && beadsPage.errors + beadsPage.non2xx === 0,

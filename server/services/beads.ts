@@ -99,17 +99,22 @@ export async function createBead(db: PrismaClient, townId: string, actorUserId: 
   });
 }
 
-/** The list's WHERE clause as SQL with its parameters (from $1), shared by the page and its counts. */
-function listWhereSql(townId: string, f: BeadListFilter): { sql: string; params: unknown[] } {
+/**
+ * The list's WHERE clause as SQL with its parameters (from $1). `anyStatus` is the same filter without the
+ * status condition: the counts by status use it, so the status picker can say what each choice would show.
+ */
+function listWhereSql(townId: string, f: BeadListFilter): { sql: string; anyStatus: string; params: unknown[] } {
   const params: unknown[] = [townId, [...(f.type?.length ? f.type : WORK_TYPES)]];
   const parts = ["b.town_id = $1", "b.type = ANY($2::text[])"];
   if (f.rigId) parts.push(`b.rig_id = $${params.push(f.rigId)}`);
-  if (f.status?.length) parts.push(`b.status = ANY($${params.push([...f.status])}::text[])`);
   if (f.label) parts.push(`b.labels @> $${params.push(JSON.stringify([f.label]))}::jsonb`);
   if (f.search) parts.push(`b.title ILIKE '%' || $${params.push(f.search.replace(/[\\%_]/g, (c) => `\\${c}`))} || '%'`);
-  return { sql: parts.join(" AND "), params };
+  const anyStatus = parts.join(" AND ");
+  if (f.status?.length) parts.push(`b.status = ANY($${params.push([...f.status])}::text[])`);
+  return { sql: parts.join(" AND "), anyStatus, params };
 }
 
+export type BeadStatusCounts = Record<(typeof BEAD_STATUSES)[number], number>;
 type ListRow = {
   id: string;
   type: string;
@@ -120,16 +125,18 @@ type ListRow = {
   labels: string[];
   assigneeAgentBeadId: string | null;
   dispatchAttempts: number;
-  createdAt: Date;
-  updatedAt: Date;
+  createdAt: string;
+  updatedAt: string;
   rigName: string | null;
 };
+type ListInput = BeadListFilter & { cursor?: string; limit: number };
 
 /**
- * One page of beads, newest first, keyset-paged on (created_at, bead_id) — one statement on the pg pool
- * (issue 7: the beads page is polled; through Prisma most of the request was its CPU).
+ * A page of beads, newest first, keyset-paged on (created_at, bead_id); with `withCounts` also the beads by
+ * status for the same filter. One statement on the pg pool either way (issue 7: the beads page is polled,
+ * and through Prisma, or as two procedures, most of a request was overhead around ~1 ms of SQL).
  */
-export async function listBeads(pool: SqlClient, townId: string, input: BeadListFilter & { cursor?: string; limit: number }) {
+async function queryBeads(pool: SqlClient, townId: string, input: ListInput, withCounts: boolean) {
   const { cursor, limit, ...filter } = input;
   const where = listWhereSql(townId, filter);
   const params = [...where.params];
@@ -138,31 +145,42 @@ export async function listBeads(pool: SqlClient, townId: string, input: BeadList
     const c = decodeCursor(cursor);
     keyset = ` AND (b.created_at, b.bead_id) < ($${params.push(c.createdAt)}::timestamptz, $${params.push(c.id)}::text)`;
   }
-  const { rows } = await pool.query<ListRow>(
-    `SELECT b.bead_id AS id, b.type, b.status, b.title, b.rig_id AS "rigId", b.priority, b.labels,
-            b.assignee_agent_bead_id AS "assigneeAgentBeadId", b.dispatch_attempts AS "dispatchAttempts",
-            b.created_at AS "createdAt", b.updated_at AS "updatedAt", r.name AS "rigName"
-       FROM beads b LEFT JOIN rigs r ON r.id = b.rig_id
-      WHERE ${where.sql}${keyset}
-      ORDER BY b.created_at DESC, b.bead_id DESC
-      LIMIT $${params.push(limit + 1)}`,
+  const counts = withCounts
+    ? `(SELECT json_object_agg(c.status, c.n) FROM (
+          SELECT b.status, count(*)::int AS n FROM beads b WHERE ${where.anyStatus} GROUP BY b.status) c)`
+    : "NULL::json";
+  const { rows } = await pool.query<{ items: ListRow[]; counts: Record<string, number> | null }>(
+    `SELECT coalesce((SELECT json_agg(p ORDER BY p."createdAt" DESC, p.id DESC) FROM (
+              SELECT b.bead_id AS id, b.type, b.status, b.title, b.rig_id AS "rigId", b.priority, b.labels,
+                     b.assignee_agent_bead_id AS "assigneeAgentBeadId", b.dispatch_attempts AS "dispatchAttempts",
+                     b.created_at AS "createdAt", b.updated_at AS "updatedAt", r.name AS "rigName"
+                FROM beads b LEFT JOIN rigs r ON r.id = b.rig_id
+               WHERE ${where.sql}${keyset}
+               ORDER BY b.created_at DESC, b.bead_id DESC
+               LIMIT $${params.push(limit + 1)}) p), '[]'::json) AS items,
+            ${counts} AS counts`,
     params,
   );
-  const items = rows.slice(0, limit).map((b) => ({ ...b, labels: Array.isArray(b.labels) ? b.labels : [] }));
-  return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
+  const items = rows[0].items.slice(0, limit).map((b) => ({
+    ...b,
+    labels: Array.isArray(b.labels) ? b.labels : [],
+    createdAt: new Date(b.createdAt),
+    updatedAt: new Date(b.updatedAt),
+  }));
+  const nextCursor = rows[0].items.length > limit ? encodeCursor(items[items.length - 1]) : null;
+  const byStatus = Object.fromEntries(BEAD_STATUSES.map((s) => [s, rows[0].counts?.[s] ?? 0])) as BeadStatusCounts;
+  return { items, nextCursor, counts: byStatus };
 }
 
-/** Counts by status for the filter in use (server-side, so 10,000 beads never reach the browser). */
-export async function countBeadsByStatus(pool: SqlClient, townId: string, filter: BeadListFilter) {
-  const { status: _ignored, ...rest } = filter;
-  const where = listWhereSql(townId, rest);
-  const { rows } = await pool.query<{ status: string; n: number }>(
-    `SELECT b.status, count(*)::int AS n FROM beads b WHERE ${where.sql} GROUP BY b.status`,
-    where.params,
-  );
-  const counts = Object.fromEntries(BEAD_STATUSES.map((s) => [s, 0])) as Record<(typeof BEAD_STATUSES)[number], number>;
-  for (const r of rows) if (r.status in counts) counts[r.status as keyof typeof counts] = r.n;
-  return counts;
+/** One page of beads (the rig page's "in flight" list, the API). */
+export async function listBeads(pool: SqlClient, townId: string, input: ListInput) {
+  const { items, nextCursor } = await queryBeads(pool, townId, input, false);
+  return { items, nextCursor };
+}
+
+/** The beads page: one page and the counts by status (the filter's status aside), in one statement. */
+export function beadsPage(pool: SqlClient, townId: string, input: ListInput) {
+  return queryBeads(pool, townId, input, true);
 }
 
 export async function getBeadOrThrow(db: Db, townId: string, beadId: string) {

@@ -56,9 +56,17 @@ describe("bead router", () => {
     await makeBeads(db, t.id, 2, (i) => ({ rigId: r1.id, title: i === 0 ? "Fix 100%_done Flag" : "fix 100xxdone flag" }));
     expect(await ids({ search: "100%_DONE" })).toBe(1);
     expect(await ids({ search: "flag" })).toBe(2);
-    const counts = await caller.bead.counts({ townId: t.id, search: "zzz-nothing" });
-    expect(counts).toMatchObject({ open: 0, in_progress: 0, closed: 0 });
-    expect(await caller.bead.counts({ townId: t.id, label: "y" })).toMatchObject({ open: 3, in_progress: 3, closed: 3, failed: 0 });
+    const none = await caller.bead.page({ townId: t.id, search: "zzz-nothing" });
+    expect(none).toMatchObject({ items: [], nextCursor: null, counts: { open: 0, in_progress: 0, closed: 0 } });
+    // the page's counts ignore the status filter (they say what each status would show); its items do not
+    const page = await caller.bead.page({ townId: t.id, label: "y", status: ["open"], limit: 2 });
+    expect(page.counts).toEqual({ open: 3, in_progress: 3, in_review: 0, closed: 3, failed: 0 });
+    expect(page.items.map((b) => b.status)).toEqual(["open", "open"]);
+    expect(page.items[0].createdAt).toBeInstanceOf(Date);
+    const rest = await caller.bead.page({ townId: t.id, label: "y", status: ["open"], limit: 2, cursor: page.nextCursor });
+    expect(rest.items).toHaveLength(1);
+    expect(rest.nextCursor).toBeNull();
+    expect(new Set([...page.items, ...rest.items].map((b) => b.id)).size).toBe(3);
   });
 
   it("pages 10,000 beads by cursor: every bead exactly once, in order", async () => {

@@ -4,7 +4,7 @@ import {
   BeadCreateSchema,
   BeadListFilterSchema,
   cancelBead,
-  countBeadsByStatus,
+  beadsPage,
   createBead,
   explainBeadForPage,
   getBeadOrThrow,
@@ -14,6 +14,11 @@ import {
 import { getPool } from "../../db/pool";
 
 const BeadRef = { townId: TownIdSchema, beadId: z.string().min(1).max(64) };
+const ListInput = BeadListFilterSchema.extend({
+  townId: TownIdSchema,
+  cursor: z.string().max(500).nullish(),
+  limit: z.number().int().min(1).max(200).default(50),
+});
 
 export const beadRouter = router({
   create: townWriteProcedure
@@ -32,25 +37,16 @@ export const beadRouter = router({
       return createBead(ctx.db, ctx.town.id, ctx.user.id, bead);
     }),
 
-  list: townProcedure
-    .input(
-      BeadListFilterSchema.extend({
-        townId: TownIdSchema,
-        cursor: z.string().max(500).nullish(),
-        limit: z.number().int().min(1).max(200).default(50),
-      }),
-    )
-    .query(({ ctx, input }) => {
-      const { townId: _townId, cursor, ...rest } = input;
-      return listBeads(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
-    }),
+  list: townProcedure.input(ListInput).query(({ ctx, input }) => {
+    const { townId: _townId, cursor, ...rest } = input;
+    return listBeads(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
+  }),
 
-  counts: townProcedure
-    .input(BeadListFilterSchema.extend({ townId: TownIdSchema }))
-    .query(({ ctx, input }) => {
-      const { townId: _townId, ...filter } = input;
-      return countBeadsByStatus(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, filter);
-    }),
+  /** The beads page in one call: a page of beads and the counts by status (the filter's status aside). */
+  page: townProcedure.input(ListInput).query(({ ctx, input }) => {
+    const { townId: _townId, cursor, ...rest } = input;
+    return beadsPage(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
+  }),
 
   get: townProcedure.input(z.strictObject(BeadRef)).query(({ ctx, input }) => getBeadOrThrow(ctx.db, ctx.town.id, input.beadId)),
 
