@@ -1,7 +1,7 @@
 import type { NotificationKind, TriageType } from "./actions";
 import { LABELS, MAX_OPEN_TRIAGE_REQUESTS, POLECAT_NAME_POOL, REFINERY_NAME, SYSTEM_ACTOR } from "./constants";
 import { DomainError } from "./errors";
-import type { TownRepo } from "./repo";
+import type { NewBead, TownRepo } from "./repo";
 import { isTerminal, type Agent, type AgentRole, type Bead, type BeadStatus, type FailureReason, type Mr, type Priority } from "./types";
 
 // The building blocks shared by event applies and state actions (DOMAIN.md §2.1 status rules, §5.7 hook
@@ -358,6 +358,47 @@ export async function notifyMayor(repo: TownRepo, message: string, kind: Notific
   await repo.insertNotification({ kind, message, beadId, eventId: null, createdAt: now });
 }
 
+/** The options a GUPP triage request offers (DOMAIN.md §4 create_triage_request). */
+export const DEFAULT_TRIAGE_OPTIONS = ["RESTART", "CLOSE", "ESCALATE"] as const;
+
+/** An escalation's triage options by severity (DOMAIN.md §5.4). */
+export function escalationTriageOptions(severity: Priority): string[] {
+  return severity === "low" ? ["NUDGE", "CLOSE_BEAD", "PROVIDE_GUIDANCE"] : ["ESCALATE_TO_MAYOR", "RESTART", "CLOSE_BEAD", "REASSIGN_BEAD"];
+}
+
+export interface TriageRequestInput {
+  triageType: TriageType;
+  reason: string;
+  /** The agent the situation is about (null for an escalation the reconciler raised on its own). */
+  agent: Pick<Agent, "id" | "rigId" | "currentHookBeadId"> | null;
+  options?: readonly string[];
+  /** Extra context (an escalation's bead id and severity). */
+  context?: Record<string, unknown>;
+  /** The rig, when there is no agent to take it from (an escalation's). */
+  rigId?: string | null;
+}
+
+/** The bead of a triage request: metadata snapshots the agent's hooked bead at creation (DOMAIN.md §2.1). */
+export function triageRequestBead(input: TriageRequestInput, now: Date): NewBead {
+  return {
+    type: "issue",
+    status: "open",
+    title: `Triage: ${input.reason}`.slice(0, 200),
+    rigId: input.agent?.rigId ?? input.rigId ?? null,
+    priority: "high",
+    labels: [LABELS.triageRequest],
+    metadata: {
+      triage_type: input.triageType,
+      agent_bead_id: input.agent?.id ?? null,
+      hooked_bead_id: input.agent?.currentHookBeadId ?? null,
+      context: { reason: input.reason, ...(input.context ?? {}) },
+      options: [...(input.options ?? DEFAULT_TRIAGE_OPTIONS)],
+    },
+    createdBy: "patrol",
+    createdAt: now,
+  };
+}
+
 const SEVERITY_PRIORITY: Record<Priority, Priority> = { critical: "critical", high: "high", medium: "medium", low: "medium" };
 
 /** An escalation bead (DOMAIN.md §5.4): labels `gt:escalation` + `severity:<s>`, priority by severity,
@@ -382,35 +423,41 @@ export async function createEscalation(
   });
   await repo.insertBeadEvent({ beadId: bead.id, agentId: null, eventType: "escalated", oldValue: null, newValue: input.severity, metadata: input.metadata ?? {}, createdAt: now });
   if (input.severity !== "low") await notifyMayor(repo, `Escalation (${input.severity}): ${input.title}`, "escalation", now, bead.id);
+  // Every escalation gets its triage request (DOMAIN.md §5.4), with options by severity.
+  const sourceAgent = typeof input.metadata?.source_agent_id === "string" ? input.metadata.source_agent_id : null;
+  await createTriageRequest(
+    repo,
+    {
+      agentId: sourceAgent,
+      triageType: "escalation",
+      reason: input.title,
+      rigId: input.rigId,
+      options: escalationTriageOptions(input.severity),
+      context: { escalation_bead_id: bead.id, severity: input.severity, ...(input.metadata?.source_bead_id ? { source_bead_id: input.metadata.source_bead_id } : {}) },
+    },
+    now,
+  );
   return bead;
 }
 
-/** A triage request (DOMAIN.md §5.4): deduped per (agent, type) among open requests; at most 5 open
- *  non-escalation requests. Returns null when deduped or capped. */
+/** A triage request (DOMAIN.md §5.4): deduped per (agent, type) among open requests — an escalation's per
+ *  escalation bead instead, so every escalation keeps its own request; at most 5 open non-escalation
+ *  requests. Returns null when deduped or capped. */
 export async function createTriageRequest(
   repo: TownRepo,
-  input: { agentId: string; triageType: TriageType; reason: string },
+  input: Omit<TriageRequestInput, "agent"> & { agentId: string | null },
   now: Date,
 ): Promise<Bead | null> {
   const open = await repo.listActiveBeadsWithLabel(LABELS.triageRequest);
-  if (open.some((b) => b.metadata?.agent_bead_id === input.agentId && b.metadata?.triage_type === input.triageType)) return null;
+  const escalationId = input.context?.escalation_bead_id;
+  const same = (b: Bead) =>
+    b.metadata?.triage_type === input.triageType &&
+    (escalationId
+      ? (b.metadata?.context as Record<string, unknown> | undefined)?.escalation_bead_id === escalationId
+      : b.metadata?.agent_bead_id === input.agentId);
+  if (open.some(same)) return null;
   if (input.triageType !== "escalation" && open.filter((b) => b.metadata?.triage_type !== "escalation").length >= MAX_OPEN_TRIAGE_REQUESTS) return null;
-  const agent = await repo.getAgent(input.agentId);
-  return repo.insertBead({
-    type: "issue",
-    status: "open",
-    title: `Triage: ${input.reason}`,
-    rigId: agent?.rigId ?? null,
-    priority: "high",
-    labels: [LABELS.triageRequest],
-    metadata: {
-      triage_type: input.triageType,
-      agent_bead_id: input.agentId,
-      hooked_bead_id: agent?.currentHookBeadId ?? null,
-      context: { reason: input.reason },
-      options: ["RESTART", "CLOSE", "ESCALATE"],
-    },
-    createdBy: "patrol",
-    createdAt: now,
-  });
+  const agent = input.agentId ? await repo.getAgent(input.agentId) : null;
+  const { agentId: _agentId, ...rest } = input;
+  return repo.insertBead(triageRequestBead({ ...rest, agent }, now));
 }
