@@ -333,6 +333,21 @@ describe("gt_escalate", () => {
     const mail = await db.bead.findFirstOrThrow({ where: { townId: town.id, type: "message", assigneeAgentBeadId: mayor.id } });
     expect(mail.title).toContain("Tests need a database");
     expect(await db.notification.findFirst({ where: { townId: town.id, kind: "escalation", beadId: esc.id } })).not.toBeNull();
+    // and its triage request, about this agent and the bead it is on, with the options of a high escalation
+    const request = await db.bead.findFirstOrThrow({ where: { townId: town.id, type: "issue", labels: { array_contains: ["gt:triage-request"] } } });
+    expect(request).toMatchObject({
+      status: "open",
+      title: "Triage: Tests need a database",
+      rigId: rig.id,
+      createdBy: "patrol",
+      metadata: {
+        triage_type: "escalation",
+        agent_bead_id: polecat.id,
+        hooked_bead_id: bead.id,
+        options: ["ESCALATE_TO_MAYOR", "RESTART", "CLOSE_BEAD", "REASSIGN_BEAD"],
+        context: { escalation_bead_id: esc.id, severity: "high" },
+      },
+    });
   });
 
   it("a low escalation neither mails the mayor nor notifies; a bad severity is a 400", async () => {

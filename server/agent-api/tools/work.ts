@@ -1,4 +1,5 @@
 import { LABELS } from "../../domain/constants";
+import { escalationTriageOptions, triageRequestBead } from "../../domain/operations";
 import { isTerminal, type Priority } from "../../domain/types";
 import { conflict, notFound } from "../errors";
 import { BeadStatusBodySchema, EscalateBodySchema, MailSendBodySchema, RequestChangesBodySchema } from "../schemas";
@@ -129,6 +130,24 @@ export const gtEscalate = defineTool({
         principal.agentId,
       );
       await tx.escalationMetadata.create({ data: { beadId: escalation.id, townId, severity } });
+      // its triage request (DOMAIN.md §5.4), resolved on the escalations page (or by a triage agent later)
+      const request = triageRequestBead(
+        {
+          triageType: "escalation",
+          reason: input.title,
+          agent: { id: principal.agentId, rigId: agent.bead.rigId, currentHookBeadId: hook },
+          options: escalationTriageOptions(severity),
+          context: { escalation_bead_id: escalation.id, severity, ...(hook ? { source_bead_id: hook } : {}) },
+        },
+        now,
+      );
+      await insertBead(
+        tx,
+        townId,
+        { type: request.type, status: request.status, title: request.title, rigId: request.rigId, priority: request.priority, labels: json(request.labels), metadata: json(request.metadata), createdBy: request.createdBy },
+        now,
+        principal.agentId,
+      );
       await tx.beadEvent.create({
         data: { townId, beadId: escalation.id, agentId: principal.agentId, eventType: "escalated", newValue: severity, createdAt: now },
       });
