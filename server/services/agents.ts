@@ -55,7 +55,7 @@ async function findAgentOrThrow(db: Db, townId: string, agentId: string) {
 }
 
 /** The runtime that runs this agent: the one it was started on, else the town's pick (else the default). */
-async function runtimeFor(deps: TickDeps, db: Db, townId: string, agent: { runtimeName: string | null }): Promise<AgentRuntime> {
+async function runtimeFor(deps: Pick<TickDeps, "runtimeFor">, db: Db, townId: string, agent: { runtimeName: string | null }): Promise<AgentRuntime> {
   const settings = await db.townSettings.findUnique({ where: { townId }, select: { config: true } });
   const configured = asRecord(settings?.config).agent_runtime;
   const name = agent.runtimeName ?? (typeof configured === "string" && configured ? configured : null);
@@ -114,7 +114,7 @@ async function lockAgent(tx: Tx, townId: string, agentId: string) {
 }
 
 /** Best effort: a stop that fails must not undo a reset or a delete (double stops are harmless). */
-async function stopQuietly(deps: TickDeps, db: Db, townId: string, agent: { beadId: string; runtimeName: string | null }, reason: string) {
+export async function stopQuietly(deps: Pick<TickDeps, "runtimeFor">, db: Db, townId: string, agent: { beadId: string; runtimeName: string | null }, reason: string) {
   try {
     const runtime = await runtimeFor(deps, db, townId, agent);
     const res = await runtime.stop(agent.beadId, reason);
