@@ -12,6 +12,7 @@ import { Tabs } from "@/components/ui/tabs";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
+import { TriageRequests } from "./triage-requests";
 
 const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 
@@ -23,6 +24,7 @@ export function EscalationsView({ townId }: { townId: string }) {
   const open = list.data?.openBySeverity;
   return (
     <div className="space-y-4">
+      <TriageRequests townId={townId} />
       <Tabs
         label="Escalations"
         value={acknowledged ? "ack" : "open"}

@@ -68,7 +68,9 @@ export function OverviewView({ townId }: { townId: string }) {
         <Link href={`/towns/${townId}/escalations`} className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-300">
           <span className="text-xs font-medium text-slate-500">Escalations</span>
           <p className={`mt-2 text-2xl font-semibold ${openEscalations ? "text-orange-700" : ""}`}>{openEscalations}</p>
-          <p className="text-xs text-slate-500">open</p>
+          <p className="text-xs text-slate-500">
+            open{t.triageCount ? <span className="font-semibold text-orange-700"> · {t.triageCount} to triage</span> : null}
+          </p>
         </Link>
       </div>
       <div className="grid gap-6 lg:grid-cols-3">

@@ -41,6 +41,9 @@ SELECT
       WHERE town_id = t.id AND type IN ('issue', 'merge_request', 'convoy', 'escalation') GROUP BY type, status) c) AS counts,
   (SELECT coalesce(json_agg(a), '[]') FROM (
      SELECT status, count(*)::int AS n FROM agent_metadata WHERE town_id = t.id GROUP BY status) a) AS agents,
+  (SELECT count(*)::int FROM beads
+    WHERE town_id = t.id AND type = 'issue' AND status IN ('open', 'in_progress', 'in_review')
+      AND labels @> '["gt:triage-request"]'::jsonb) AS triage,
   (SELECT count(*)::int FROM town_events
     WHERE town_id = t.id AND poisoned_at IS NOT NULL AND discarded_at IS NULL AND processed_at IS NULL) AS poisoned,
   (SELECT count(*)::int FROM town_events
@@ -104,6 +107,8 @@ export async function getTownOverview(pool: SqlClient, townId: string, role: Rol
       breakerOpen: town.breaker_open as boolean,
     },
     poisonedCount: town.poisoned as number,
+    /** open triage requests (DOMAIN.md §5.4), decided on the escalations page */
+    triageCount: town.triage as number,
     pendingEventCount: town.pending as number,
     runtime: runtimeStatus(((town.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null, runtimeOptions),
     notifications,

@@ -23,6 +23,7 @@ describe("triage requests (escalation router)", () => {
     const esc = await callAgentApi("gt_escalate", await tokenFor(db, town.id, polecat), { title: "Cannot reach the identity provider", priority: "high" });
     expect(esc.status).toBe(201);
 
+    expect((await callerFor(viewer).town.get({ townId: town.id })).triageCount).toBe(1); // the overview says so
     const runtime = new RecordingRuntime();
     const tickDeps = testTickDeps({ runtime });
     const [request] = await callerFor(viewer).escalation.triage({ townId: town.id });
@@ -67,6 +68,7 @@ describe("triage requests (escalation router)", () => {
     expect(await isDue(town.id)).toBe(true);
     // decided once: the list is empty and a second decision is refused
     expect(await callerFor(owner).escalation.triage({ townId: town.id })).toEqual([]);
+    expect((await callerFor(owner).town.get({ townId: town.id })).triageCount).toBe(0);
     await expect(
       callerFor(owner, { tickDeps }).escalation.resolveTriage({ townId: town.id, requestId: request.id, action: "DISCARD" }),
     ).rejects.toMatchObject({ code: "CONFLICT" });
