@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { ConvoyMergeModeSchema } from "../domain/settings";
-import { BeadStatusSchema, BeadTypeSchema, PrioritySchema } from "../domain/types";
-import { LabelSchema } from "../services/beads";
+import { BeadStatusSchema, BeadTypeSchema, LabelSchema, PrioritySchema } from "../domain/types";
 
 // Bodies of the agent API tools (SPEC.md §4.3, DOMAIN.md §8.1–8.2), snake_case as on the wire. Unlike tRPC
 // inputs these are plain z.object()s: unknown keys are dropped, not refused (SPEC.md §3b), so an agent
@@ -37,6 +36,9 @@ export const HeartbeatBodySchema = z.object({
   last_event_type: z.string().max(200).nullish(),
   last_event_at: z.iso.datetime({ offset: true }).nullish(),
   active_tools: z.array(z.string().max(200)).max(100).nullish(),
+  /** The mayor says `waiting` while it is idle in chat and `working` while it acts (DOMAIN.md §2). Only
+   *  the mayor may say `waiting`; absent means "working" for an agent that was idle (proof of life). */
+  status: z.enum(["working", "waiting"]).optional(),
 });
 
 export const RequestChangesBodySchema = z.object({
@@ -128,3 +130,8 @@ export const BeadUpdateBodySchema = z
   });
 
 export const ConvoyRefBodySchema = z.object({ convoy_id: Id });
+
+/** The mayor's answer to the town's people, shown in the Mayor conversation. */
+export const ReplyBodySchema = z.object({
+  text: z.string().trim().min(1, "Say something: the reply is empty.").max(20_000),
+});

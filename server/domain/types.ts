@@ -222,3 +222,6 @@ export interface FailureReason {
   message: string;
   source: string;
 }
+
+/** A bead label (jsonb array element): no spaces or quotes, so containment queries stay simple. */
+export const LabelSchema = z.string().trim().min(1).max(100).regex(/^[^\s"]+$/, "Labels have no spaces or quotes.");

@@ -4,7 +4,8 @@ import type { Prisma, PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
 import type { SqlClient } from "../db/pool";
 import { explainBead } from "../domain/explain";
-import { isTerminal } from "../domain/types";
+import { isTerminal, LabelSchema } from "../domain/types";
+export { LabelSchema };
 import { loadWorld } from "../tick/load-world";
 import { BEAD_COLUMNS, beadFromRow, reviewFromRow } from "../tick/rows";
 import type { RecordedAction } from "../tick/run-tick";
@@ -32,7 +33,6 @@ export const PRIORITIES = ["low", "medium", "high", "critical"] as const;
 /** What the beads page shows when no type filter is set: work, not agents or mail. */
 export const WORK_TYPES = ["issue", "merge_request", "convoy", "escalation"] as const;
 
-export const LabelSchema = z.string().trim().min(1).max(100).regex(/^[^\s"]+$/, "Labels have no spaces or quotes.");
 
 export const BeadCreateSchema = z.strictObject({
   rigId: z.string().min(1),

@@ -1,5 +1,6 @@
 import { AgentCompletedBodySchema, ContainerStatusBodySchema, GtDoneBodySchema } from "../schemas";
 import { enqueueTownEvent, inTownTransaction } from "../store";
+import { TOOL_CATALOG } from "../catalog";
 import { defineTool } from "./define";
 
 // gt_done and the runtime callbacks only record facts (DOMAIN.md §3, §11 #1): the tick applies them in
@@ -7,8 +8,7 @@ import { defineTool } from "./define";
 // still gets its late done/exit recorded, and agentDone / agentCompleted decide what it means.
 
 export const gtDone = defineTool({
-  description: "Report your work done: {branch, pr_url?, summary?}. You will be unhooked and set to idle.",
-  schema: GtDoneBodySchema,
+  ...TOOL_CATALOG.gt_done,
   async run({ db, principal, now }, input) {
     const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(
@@ -24,8 +24,7 @@ export const gtDone = defineTool({
 });
 
 export const agentCompleted = defineTool({
-  description: "Runtime callback on process exit: {status: completed|failed, reason?}.",
-  schema: AgentCompletedBodySchema,
+  ...TOOL_CATALOG.agent_completed,
   async run({ db, principal, now }, input) {
     const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(tx, principal.townId, "agent_completed", { agentId: principal.agentId, payload: { status: input.status, reason: input.reason ?? null } }, now),
@@ -35,8 +34,7 @@ export const agentCompleted = defineTool({
 });
 
 export const containerStatus = defineTool({
-  description: "Runtime callback with the agent's process status: {status, exit_reason?}.",
-  schema: ContainerStatusBodySchema,
+  ...TOOL_CATALOG.container_status,
   async run({ db, principal, now }, input) {
     const eventId = await inTownTransaction(db, principal.townId, now, (tx) =>
       enqueueTownEvent(

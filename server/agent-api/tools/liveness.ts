@@ -14,6 +14,7 @@ import {
   type Tx,
 } from "../store";
 import { notFound } from "../errors";
+import { TOOL_CATALOG } from "../catalog";
 import { defineTool } from "./define";
 
 // The calls an agent makes about itself: heartbeat (liveness + delivery), prime (its start context),
@@ -48,8 +49,7 @@ async function touchAgent(
 }
 
 export const gtHeartbeat = defineTool({
-  description: "Every ~30 s: {last_event_type?, last_event_at?, active_tools?}. Answers your pending nudges and unread mail (delivered once).",
-  schema: HeartbeatBodySchema,
+  ...TOOL_CATALOG.gt_heartbeat,
   async run({ db, principal, now }, input) {
     return inTransaction(db, async (tx) => {
       const status = await touchAgent(tx, principal.townId, principal.agentId, now, input);
@@ -62,8 +62,7 @@ export const gtHeartbeat = defineTool({
 });
 
 export const gtMailCheck = defineTool({
-  description: "Your unread mail (marked delivered).",
-  schema: EmptyBodySchema,
+  ...TOOL_CATALOG.gt_mail_check,
   async run({ db, principal, now }) {
     const mail = await inTransaction(db, (tx) => takeUnreadMail(tx, principal.townId, principal.agentId, now));
     return { body: { mail } };
@@ -71,8 +70,7 @@ export const gtMailCheck = defineTool({
 });
 
 export const gtCheckpoint = defineTool({
-  description: "Save crash-recovery state: {data: JSON string}. Cleared when you are unhooked.",
-  schema: CheckpointBodySchema,
+  ...TOOL_CATALOG.gt_checkpoint,
   async run({ db, principal }, input) {
     const res = await db.agentMetadata.updateMany({
       where: { beadId: principal.agentId, townId: principal.townId },
@@ -85,8 +83,7 @@ export const gtCheckpoint = defineTool({
 
 /** The prime context of DOMAIN.md §6.2. Reading it consumes the agent's unread mail. */
 export const gtPrime = defineTool({
-  description: "Your start context: agent, hooked bead, undelivered mail, open beads, rework and PR-fixup context.",
-  schema: EmptyBodySchema,
+  ...TOOL_CATALOG.gt_prime,
   async run({ db, principal, now }) {
     return inTransaction(db, async (tx) => {
       const agent = await loadCaller(tx, principal);

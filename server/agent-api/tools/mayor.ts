@@ -25,15 +25,14 @@ import {
   json,
   type Tx,
 } from "../store";
+import { TOOL_CATALOG } from "../catalog";
 import { defineTool, MAYOR_ONLY, type FeatureBranchCreator } from "./define";
 
 // The mayor's tools (DOMAIN.md §8.2): sling work, batch-sling a convoy, list and update beads, start and
 // force-close convoys. Creating work never dispatches here — the reconciler's B1 picks open beads up.
 
 export const gtSling = defineTool({
-  description: "Mayor: create an open issue in a rig: {rig_id, title, body?, metadata?, labels?, priority?}.",
-  roles: MAYOR_ONLY,
-  schema: SlingBodySchema,
+  ...TOOL_CATALOG.gt_sling,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const rig = await getTownRig(tx, principal.townId, input.rig_id);
@@ -83,10 +82,7 @@ async function createFeatureBranch(
  * reported in the answer and never undoes the convoy. No agent is created up front (B1 assigns).
  */
 export const gtSlingBatch = defineTool({
-  description:
-    "Mayor: create a convoy of tasks: {rig_id, convoy_title, tasks: [{title, body?, depends_on?: 0-based indices}], merge_mode?, parallel?, staged?, metadata?}.",
-  roles: MAYOR_ONLY,
-  schema: SlingBatchBodySchema,
+  ...TOOL_CATALOG.gt_sling_batch,
   async run({ db, principal, now, github }, input) {
     const dag = validateConvoyDag(input.tasks, { requireDependencies: !input.parallel });
     if (!dag.ok) throw badRequest(dag.message, dag.issues);
@@ -132,9 +128,7 @@ export const gtSlingBatch = defineTool({
 });
 
 export const gtListBeads = defineTool({
-  description: `Mayor: list beads of the town, newest first: {rig_id?, status?, type?, limit? (≤ ${MAX_LIST_BEADS})}.`,
-  roles: MAYOR_ONLY,
-  schema: ListBeadsBodySchema,
+  ...TOOL_CATALOG.gt_list_beads,
   async run({ db, principal }, input) {
     if (input.rig_id) await getTownRig(db, principal.townId, input.rig_id);
     const types = input.type === undefined ? [...WORK_TYPES] : ([] as BeadType[]).concat(input.type);
@@ -161,9 +155,7 @@ export const gtListBeads = defineTool({
  * system's.
  */
 export const gtBeadUpdate = defineTool({
-  description: "Mayor: update a bead: {bead_id, title?, body?, status?, priority?, labels? (replaces), reason?}.",
-  roles: MAYOR_ONLY,
-  schema: BeadUpdateBodySchema,
+  ...TOOL_CATALOG.gt_bead_update,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
@@ -218,9 +210,7 @@ async function getOpenConvoy(tx: Tx, townId: string, convoyId: string) {
 
 /** Start a staged convoy (DOMAIN.md §6.6): staged := false now and via `convoy_started`. Idempotent. */
 export const gtConvoyStart = defineTool({
-  description: "Mayor: start a staged convoy: {convoy_id}.",
-  roles: MAYOR_ONLY,
-  schema: ConvoyRefBodySchema,
+  ...TOOL_CATALOG.gt_convoy_start,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
@@ -244,9 +234,7 @@ export const gtConvoyStart = defineTool({
  * closed_beads := total and landed_at.
  */
 export const gtConvoyClose = defineTool({
-  description: "Mayor: force-close a convoy and every unfinished bead it tracks: {convoy_id}.",
-  roles: MAYOR_ONLY,
-  schema: ConvoyRefBodySchema,
+  ...TOOL_CATALOG.gt_convoy_close,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;

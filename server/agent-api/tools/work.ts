@@ -15,6 +15,7 @@ import {
   loadCaller,
   sendMail,
 } from "../store";
+import { TOOL_CATALOG } from "../catalog";
 import { defineTool, REFINERY_ONLY } from "./define";
 
 // Tools every agent has for its work: rework requests (refinery), escalations, mail, bead lookups.
@@ -28,9 +29,7 @@ const REWORK_EVENT_FEEDBACK_CHARS = 500;
  * the MR is then re-queued for review.
  */
 export const gtRequestChanges = defineTool({
-  description: "Refinery only, hooked to an MR: {feedback, files?} creates a gt:rework bead that blocks the MR.",
-  roles: REFINERY_ONLY,
-  schema: RequestChangesBodySchema,
+  ...TOOL_CATALOG.gt_request_changes,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
@@ -96,8 +95,7 @@ const SEVERITY_PRIORITY: Record<Priority, Priority> = { critical: "critical", hi
  * above `low` the mayor gets mail and the town a notification people see on the overview.
  */
 export const gtEscalate = defineTool({
-  description: "Raise an escalation: {title, body?, priority? (low|medium|high|critical severity), metadata?}.",
-  schema: EscalateBodySchema,
+  ...TOOL_CATALOG.gt_escalate,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const townId = principal.townId;
@@ -178,8 +176,7 @@ export const gtEscalate = defineTool({
 });
 
 export const gtMailSend = defineTool({
-  description: "Mail another agent of your town: {to_agent_id, subject, body}.",
-  schema: MailSendBodySchema,
+  ...TOOL_CATALOG.gt_mail_send,
   async run({ db, principal, now }, input) {
     return inTownTransaction(db, principal.townId, now, async (tx) => {
       const recipient = await tx.agentMetadata.findFirst({ where: { beadId: input.to_agent_id, townId: principal.townId }, select: { beadId: true } });
@@ -193,8 +190,7 @@ export const gtMailSend = defineTool({
 
 /** A bead of the caller's town with its satellites. Mail is private to its sender, recipient and the mayor. */
 export const gtBeadStatus = defineTool({
-  description: "Read a bead of your town: {bead_id}.",
-  schema: BeadStatusBodySchema,
+  ...TOOL_CATALOG.gt_bead_status,
   async run({ db, principal }, input) {
     const bead = await db.bead.findFirst({
       where: { id: input.bead_id, townId: principal.townId },
