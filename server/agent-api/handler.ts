@@ -64,7 +64,7 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
     if (!auth.ok) {
       return errorResponse(401, "unauthorized", TOKEN_REFUSAL_MESSAGES[auth.reason], { reason: auth.reason }, { "www-authenticate": 'Bearer error="invalid_token"' });
     }
-    const principal = { townId: auth.townId, agentId: auth.agentId, role: auth.role };
+    const principal = { townId: auth.townId, agentId: auth.agentId, role: auth.role, tokenId: auth.tokenId };
     context = { tool: toolName, town: auth.townId, agent: auth.agentId };
 
     let body: unknown = {};
@@ -89,7 +89,7 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
       return errorResponse(403, "forbidden", `${toolName} is for the ${tool.roles.join(" or ")}; you are a ${principal.role}.`);
     }
 
-    const result = await tool.run({ db: deps.db, principal, now: deps.now, github: deps.github }, parsed.data);
+    const result = await tool.run({ db: deps.db, principal, now: deps.now, github: deps.github, tokenKey: deps.tokenKey }, parsed.data);
     return Response.json(result.body, { status: result.status ?? 200, headers: { "cache-control": "no-store" } });
   } catch (error) {
     const mapped = toAgentApiError(error);

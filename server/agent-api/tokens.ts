@@ -22,13 +22,18 @@ export interface AgentPrincipal {
   townId: string;
   agentId: string;
   role: AgentRole;
+  /** the presented token's row (`agent_tokens.token_id`), when the caller came with one */
+  tokenId?: string;
 }
 
-export type MintAgentTokenInput = AgentPrincipal;
+export type MintAgentTokenInput = Omit<AgentPrincipal, "tokenId">;
 
 export interface TokenOptions {
   /** Signing key; defaults to the environment's GASTOWN_TOKEN_KEY. */
   key?: string;
+  /** A refresh of a live agent's token (not a new dispatch): its earlier tokens stay valid until they
+   *  expire, so a tool call already under way with the old one still gets through. */
+  keepEarlier?: boolean;
 }
 
 /** Why a token was refused. All of them are a 401 to the caller. */
@@ -102,10 +107,12 @@ export async function mintAgentTokenSql(client: SqlClient, input: MintAgentToken
   const nowIso = now.toISOString();
   // Expired tokens can never verify (the signature check refuses them first): keep the table small.
   await client.query(`DELETE FROM agent_tokens WHERE agent_id = $1::text AND expires_at <= $2::timestamptz`, [input.agentId, nowIso]);
-  await client.query(
-    `UPDATE agent_tokens SET revoked_at = $3::timestamptz WHERE agent_id = $1::text AND town_id = $2::text AND revoked_at IS NULL`,
-    [input.agentId, input.townId, nowIso],
-  );
+  if (!options?.keepEarlier) {
+    await client.query(
+      `UPDATE agent_tokens SET revoked_at = $3::timestamptz WHERE agent_id = $1::text AND town_id = $2::text AND revoked_at IS NULL`,
+      [input.agentId, input.townId, nowIso],
+    );
+  }
   // INSERT … SELECT: the row exists only if the agent belongs to the town, so a token can never be
   // minted across towns even by a buggy caller.
   const inserted = await client.query(

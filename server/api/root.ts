@@ -10,6 +10,7 @@ import { convoyRouter } from "./routers/convoy";
 import { escalationRouter } from "./routers/escalation";
 import { settingsRouter } from "./routers/settings";
 import { notificationRouter } from "./routers/notification";
+import { mayorRouter } from "./routers/mayor";
 
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const })),
@@ -24,6 +25,7 @@ export const appRouter = router({
   escalation: escalationRouter,
   settings: settingsRouter,
   notification: notificationRouter,
+  mayor: mayorRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -100,6 +100,8 @@ export const DispatchAgentSchema = z.object({
   beadId: Id,
   rigId: z.string().nullable(),
 });
+/** Ours (SPEC.md §4.4b): start the hookless mayor through the town's runtime (mail waits for it). */
+export const StartMayorSchema = z.object({ type: z.literal("start_mayor"), ...base, agentId: Id });
 export const StopAgentSchema = z.object({ type: z.literal("stop_agent"), ...base, agentId: Id });
 export const PollPrSchema = z.object({ type: z.literal("poll_pr"), ...base, beadId: Id, prUrl: z.string() });
 export const MergePrSchema = z.object({ type: z.literal("merge_pr"), ...base, beadId: Id, prUrl: z.string() });
@@ -133,6 +135,7 @@ export const ActionSchema = z.discriminatedUnion("type", [
   NotifyMayorSchema,
   EmitEventSchema,
   DispatchAgentSchema,
+  StartMayorSchema,
   StopAgentSchema,
   PollPrSchema,
   MergePrSchema,
@@ -175,6 +178,7 @@ export const ACTION_PHASES = {
   notify_mayor: "state",
   emit_event: "state",
   dispatch_agent: "split",
+  start_mayor: "split",
   stop_agent: "side_effect",
   poll_pr: "split",
   merge_pr: "side_effect",
@@ -221,6 +225,7 @@ export function actionTarget(action: Action): { kind: "bead" | "agent" | "convoy
     case "delete_agent":
     case "create_triage_request":
     case "stop_agent":
+    case "start_mayor":
     case "send_nudge":
       return { kind: "agent", id: action.agentId };
     case "create_landing_mr":

@@ -159,8 +159,14 @@ async function agentCompleted(repo: TownRepo, event: TownEventOf<"agent_complete
 
   const current = (await repo.getAgent(agent.id)) ?? agent;
   const workingAndHooked = current.status === "working" && !!current.currentHookBeadId;
-  const patch: { dispatchAttempts?: number } = {};
-  if (agent.role !== "refinery") patch.dispatchAttempts = 0; // the refinery keeps its count so R6's cap works
+  const patch: { dispatchAttempts?: number; agentStatusMessage?: string | null; agentStatusUpdatedAt?: Date } = {};
+  if (agent.role === "mayor") {
+    // A mayor that crashed keeps its start count, so M1 backs off instead of restarting it every tick while
+    // mail waits; a clean exit (idle timeout) starts afresh on the next message.
+    if (status !== "failed") patch.dispatchAttempts = 0;
+    patch.agentStatusMessage = status === "failed" ? `Exited: ${reason ?? "failed"}` : null;
+    patch.agentStatusUpdatedAt = now;
+  } else if (agent.role !== "refinery") patch.dispatchAttempts = 0; // the refinery keeps its count so R6's cap works
   if (Object.keys(patch).length) await repo.updateAgent(agent.id, patch);
   if (!workingAndHooked && current.status !== "idle") await setAgentStatus(repo, current, "idle", now);
   return [];
@@ -169,7 +175,8 @@ async function agentCompleted(repo: TownRepo, event: TownEventOf<"agent_complete
 /** §3.3 container_status: the runtime says a working/stalled agent is gone. */
 async function containerStatus(repo: TownRepo, event: TownEventOf<"container_status">, now: Date): Promise<Action[]> {
   const agent = await getAgentOrThrow(repo, event.agentId);
-  if (agent.status !== "working" && agent.status !== "stalled") return [];
+  const watched = agent.status === "working" || agent.status === "stalled" || (agent.role === "mayor" && agent.status === "waiting");
+  if (!watched) return [];
   const observed = event.payload.status;
   if (observed !== "exited" && observed !== "not_found") return [];
   if (observed === "not_found" && agent.lastActivityAt && now.getTime() - agent.lastActivityAt.getTime() < CONTAINER_NOT_FOUND_GRACE_MS) {
@@ -384,10 +391,18 @@ async function convoyStarted(repo: TownRepo, event: TownEventOf<"convoy_started"
  *  one failed start. The bead's counters were already bumped at dispatch, so backoff and the cap apply. */
 async function dispatchFailed(repo: TownRepo, event: TownEventOf<"dispatch_failed">, now: Date): Promise<Action[]> {
   const agent = await getAgentOrThrow(repo, event.payload.agent_id);
-  const bead = await getBeadOrThrow(repo, event.payload.bead_id);
   const sameDispatch =
     !event.payload.dispatched_at || !agent.dispatchedAt || event.payload.dispatched_at.getTime() === agent.dispatchedAt.getTime();
   const noHeartbeatSince = !agent.lastActivityAt || !agent.dispatchedAt || agent.lastActivityAt.getTime() <= agent.dispatchedAt.getTime();
+  if (event.payload.bead_id === null) {
+    // The hookless mayor (start_mayor): back to idle with the reason people see on the Mayor page; its own
+    // attempt counter (bumped at the start) makes M1 back off.
+    if (agent.role !== "mayor") throw new DomainError("invalid_payload", "dispatch_failed without bead_id is only for the mayor");
+    if (agent.status === "working" && noHeartbeatSince && sameDispatch) await setAgentStatus(repo, agent, "idle", now);
+    await repo.updateAgent(agent.id, { agentStatusMessage: `Could not start: ${event.payload.reason}`, agentStatusUpdatedAt: now });
+    return [];
+  }
+  const bead = await getBeadOrThrow(repo, event.payload.bead_id);
   const rollBack = agent.status === "working" && agent.currentHookBeadId === bead.id && noHeartbeatSince && sameDispatch;
   if (rollBack) await setAgentStatus(repo, agent, "idle", now);
   await repo.updateBead(bead.id, { metadata: { ...bead.metadata, last_dispatch_error: event.payload.reason } });

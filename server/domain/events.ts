@@ -61,7 +61,7 @@ export const EventPayloadSchemas = {
   }),
   /** Ours (SPEC.md §2): the runtime refused or threw on a dispatch. `dispatched_at` (optional) ties the
    *  failure to one dispatch, so a late failure never rolls back a newer one. */
-  dispatch_failed: z.object({ agent_id: Id, bead_id: Id, reason: z.string(), dispatched_at: Timestamp.nullish() }),
+  dispatch_failed: z.object({ agent_id: Id, bead_id: Id.nullable(), reason: z.string(), dispatched_at: Timestamp.nullish() }),
 } as const;
 
 export type EventType = keyof typeof EventPayloadSchemas;

@@ -38,7 +38,13 @@ export class MemoryTownRepo implements TownRepo {
 
   /** A copy of the current state, to reconcile or assert on. */
   snapshot(): World {
-    return structuredClone(this.world);
+    const world = structuredClone(this.world);
+    // Mail is not part of the world's beads in Postgres either: only its count for the mayor is.
+    const mayor = world.agents.find((a) => a.role === "mayor");
+    const mail = world.beads.filter((b) => b.type === "message");
+    world.mayorUnreadMail = mayor ? mail.filter((b) => b.status === "open" && b.assigneeAgentBeadId === mayor.id).length : 0;
+    world.beads = world.beads.filter((b) => b.type !== "message");
+    return world;
   }
 
   // ---- reads

@@ -6,6 +6,7 @@ import { Plan, type DroppedDecision, type Rule, type RuleContext } from "./rules
 import { convoyRules } from "./rules/convoys";
 import { gcRules } from "./rules/gc";
 import { guppRules } from "./rules/gupp";
+import { mayorRules } from "./rules/mayor";
 import { reviewQueueRules } from "./rules/review-queue";
 import type { World } from "./types";
 import { indexWorld } from "./world";
@@ -15,6 +16,7 @@ import { indexWorld } from "./world";
 export const RULE_FAMILIES: ReadonlyArray<readonly [name: string, rule: Rule]> = [
   ["circuit-breaker", circuitBreaker],
   ["agents", agentRules],
+  ["mayor", mayorRules],
   ["beads", beadRules],
   ["review-queue", reviewQueueRules],
   ["convoys", convoyRules],

@@ -26,7 +26,8 @@ import { isTerminal, type AgentRole } from "./types";
 export interface DispatchResolution {
   agentId: string;
   role: AgentRole;
-  beadId: string;
+  /** null for the mayor, which works without a hook */
+  beadId: string | null;
   rigId: string | null;
   dispatchedAt: Date;
 }
@@ -265,6 +266,26 @@ const handlers: Handlers = {
     }
     await repo.updateBead(bead.id, { dispatchAttempts: bead.dispatchAttempts + 1, lastDispatchAttemptAt: now, updatedAt: now });
     return { status: "applied", dispatch: { agentId: agent.id, role: agent.role, beadId: bead.id, rigId: rigId ?? agent.rigId, dispatchedAt: now } };
+  },
+
+  /** start_mayor's state part: the hookless mayor goes `working` with a fresh dispatch (attempt counted,
+   *  `dispatched_at` stamped, so a failed start backs off); the tick mints its token and calls the runtime. */
+  async start_mayor(repo, action, now) {
+    const agent = await repo.getAgent(action.agentId);
+    if (!agent || agent.role !== "mayor") return skipped("mayor not found");
+    if (agent.status !== "idle" && agent.status !== "dead") return skipped(`mayor is ${agent.status}`);
+    await repo.updateAgent(agent.id, {
+      status: "working",
+      dispatchAttempts: agent.dispatchAttempts + 1,
+      lastActivityAt: now,
+      lastEventType: null,
+      lastEventAt: null,
+      dispatchedAt: now,
+      stalledAt: null,
+      agentStatusMessage: null,
+      agentStatusUpdatedAt: now,
+    });
+    return { status: "applied", dispatch: { agentId: agent.id, role: "mayor", beadId: null, rigId: null, dispatchedAt: now } };
   },
 
   async stop_agent() {

@@ -227,6 +227,7 @@ export interface WorldParts {
   recentDispatchFailures?: number;
   breakerWasOpen?: boolean;
   draining?: boolean;
+  mayorUnreadMail?: number;
 }
 
 export function rig(fixture: RigFixture, town: TownConfig): Rig {
@@ -262,6 +263,7 @@ export function makeWorld(parts: WorldParts = {}): World {
     recentDispatchFailures: parts.recentDispatchFailures ?? 0,
     breakerWasOpen: parts.breakerWasOpen ?? false,
     draining: parts.draining ?? false,
+    mayorUnreadMail: parts.mayorUnreadMail ?? 0,
   };
 }
 

@@ -212,6 +212,8 @@ export interface World {
   recentDispatchFailures: number;
   /** Whether the breaker was open at the previous tick, so the mayor is told once when it opens. */
   breakerWasOpen: boolean;
+  /** Unread mail (open `message` beads) addressed to the mayor: what starts a mayor that is not alive. */
+  mayorUnreadMail: number;
   /** Container drain flag (DOMAIN.md §5.10). Always false until drain exists, but the rules honour it. */
   draining: boolean;
 }

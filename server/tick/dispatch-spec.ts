@@ -3,7 +3,7 @@ import type { AgentStartSpec } from "../adapters/agent-runtime/types";
 import type { TownConfig } from "../domain/settings";
 import type { DispatchResolution } from "../domain/state-actions";
 import type { PgTownRepo } from "./pg-repo";
-import { branchFor, buildPrompt } from "./prompt";
+import { branchFor, buildMayorPrompt, buildPrompt, type MayorPromptRig } from "./prompt";
 import type { TickDeps } from "./run-tick";
 
 // The runtime start request of a dispatch (SPEC.md §4.4 env contract): which branch, which target, which PR
@@ -19,6 +19,7 @@ export async function dispatchSpec(
   d: DispatchResolution,
   now: Date,
 ): Promise<AgentStartSpec> {
+  if (d.beadId === null) return mayorSpec(deps, client, townId, townConfig, d, now);
   const bead = await repo.getBead(d.beadId);
   const agent = await repo.getAgent(d.agentId);
   const rig = d.rigId ? await repo.getRig(d.rigId) : null;
@@ -56,6 +57,43 @@ export async function dispatchSpec(
     apiUrl: deps.apiUrl,
     agentToken,
     gitToken: deps.resolveGitHubToken(townConfig.git_auth?.github_token),
+    townEnv: townConfig.env_vars ?? {},
+  };
+}
+
+/** The mayor's start request: no hook, no rig, no branch, no git; the prompt names the town's rigs and work. */
+async function mayorSpec(deps: TickDeps, client: pg.PoolClient, townId: string, townConfig: TownConfig, d: DispatchResolution, now: Date): Promise<AgentStartSpec> {
+  const agentToken = await deps.mintToken(client, { townId, agentId: d.agentId, role: "mayor" }, now);
+  const { rows } = await client.query(
+    `SELECT t.name AS town_name,
+       (SELECT count(*)::int FROM beads m WHERE m.town_id = t.id AND m.type = 'message' AND m.status = 'open' AND m.assignee_agent_bead_id = $2) AS unread,
+       (SELECT coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'gitUrl', r.git_url, 'defaultBranch', r.default_branch,
+          'openBeads', (SELECT count(*)::int FROM beads b WHERE b.rig_id = r.id AND b.type = 'issue' AND b.status = 'open'),
+          'inProgressBeads', (SELECT count(*)::int FROM beads b WHERE b.rig_id = r.id AND b.type = 'issue' AND b.status = 'in_progress'))
+          ORDER BY r.created_at), '[]') FROM rigs r WHERE r.town_id = t.id) AS rigs
+     FROM towns t WHERE t.id = $1`,
+    [townId, d.agentId],
+  );
+  const row = rows[0] ?? { town_name: "?", unread: 0, rigs: [] };
+  return {
+    agentId: d.agentId,
+    role: "mayor",
+    townId,
+    rigId: null,
+    beadId: null,
+    branch: null,
+    targetBranch: null,
+    prUrl: null,
+    gitUrl: null,
+    prompt: buildMayorPrompt({
+      townName: row.town_name as string,
+      rigs: row.rigs as MayorPromptRig[],
+      unreadMail: Number(row.unread),
+      customInstructions: townConfig.custom_instructions?.mayor,
+    }),
+    apiUrl: deps.apiUrl,
+    agentToken,
+    gitToken: null,
     townEnv: townConfig.env_vars ?? {},
   };
 }

@@ -56,6 +56,9 @@ SELECT
   (SELECT coalesce(json_agg(n), '[]') FROM agent_nudges n WHERE n.town_id = $1 AND (n.delivered_at IS NULL OR n.created_at >= $2)) AS nudges,
   -- breaker input (SPEC.md §2): dispatch_failed events in the last 30 min, cutoff bound as a parameter
   (SELECT count(*)::int FROM town_events WHERE town_id = $1 AND event_type = 'dispatch_failed' AND created_at >= $3) AS recent_failures,
+  (SELECT count(*)::int FROM beads mb
+    WHERE mb.town_id = $1 AND mb.type = 'message' AND mb.status = 'open'
+      AND mb.assignee_agent_bead_id = (SELECT bead_id FROM agent_metadata WHERE town_id = $1 AND role = 'mayor' LIMIT 1)) AS mayor_unread_mail,
   (SELECT count(*)::int FROM town_events
     WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending_events`;
 
@@ -99,6 +102,7 @@ export async function loadWorldSnapshot(client: SqlClient, townId: string, now: 
       recentDispatchFailures: Number(r.recent_failures ?? 0),
       breakerWasOpen: Boolean(r.breaker_open),
       draining: false,
+      mayorUnreadMail: Number(r.mayor_unread_mail ?? 0),
     },
     pendingEvents: Number(r.pending_events ?? 0),
   };

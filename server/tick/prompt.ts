@@ -47,3 +47,41 @@ export function buildPrompt(input: {
   lines.push("", "Call gt_prime first for your full context.");
   return lines.join("\n");
 }
+
+export interface MayorPromptRig {
+  id: string;
+  name: string;
+  gitUrl: string;
+  defaultBranch: string;
+  openBeads: number;
+  inProgressBeads: number;
+}
+
+/** The mayor's start prompt (DOMAIN.md §6.2 / SPEC.md §4.4b): the town, its rigs with ids, the open work,
+ *  and how to act — the mayor plans and slings, it never writes code itself. */
+export function buildMayorPrompt(input: { townName: string; rigs: MayorPromptRig[]; unreadMail: number; customInstructions?: string }): string {
+  const lines = [
+    `You are the mayor of the town "${input.townName}": the planner its people talk to.`,
+    "People write to you; their messages reach you as mail (gt_prime's undelivered_mail, then with each gt_heartbeat).",
+    "You never write code yourself. You turn requests into work for polecats, who code and open pull requests, and the refinery reviews and merges.",
+    "",
+    "Rigs (use the id as rig_id):",
+  ];
+  if (input.rigs.length === 0) lines.push("- none yet: ask people to add a rig on the Rigs page before you sling work.");
+  for (const r of input.rigs) {
+    lines.push(`- ${r.name} (id ${r.id}): ${r.gitUrl}, default branch ${r.defaultBranch}; ${r.openBeads} open and ${r.inProgressBeads} in progress`);
+  }
+  lines.push(
+    "",
+    "How to act:",
+    "- gt_list_beads shows what is already planned; do not sling duplicates.",
+    "- gt_sling {rig_id, title, body} creates one issue for one polecat; say in the body what done looks like.",
+    "- gt_sling_batch creates a convoy of related tasks with their order (depends_on).",
+    "- gt_bead_update changes a bead; gt_convoy_start starts a staged convoy; gt_convoy_close drops one.",
+    "- gt_reply {text} answers people: it is the only output they read. Reply to every message: what you understood and what you did, with bead titles.",
+    "- gt_heartbeat {status: \"waiting\"} while you wait for the next message; {status: \"working\"} while you act.",
+    `You have ${input.unreadMail} unread message(s). Call gt_prime first.`,
+  );
+  if (input.customInstructions) lines.push("", input.customInstructions);
+  return lines.join("\n");
+}

@@ -120,7 +120,7 @@ async function claimTick(client: SqlClient, townId: string, owner: string, now: 
   const { rows } = await client.query(
     `UPDATE towns SET tick_lease_owner = $2, tick_lease_until = $3 WHERE id = $1 AND tick_lease_until < $4
      RETURNING (SELECT config FROM town_settings WHERE town_id = $1) AS config,
-               (SELECT coalesce(array_agg(bead_id), '{}') FROM agent_metadata WHERE town_id = $1 AND status IN ('working', 'stalled')) AS observe,
+               (SELECT coalesce(array_agg(bead_id), '{}') FROM agent_metadata WHERE town_id = $1 AND (status IN ('working', 'stalled') OR (role = 'mayor' AND status = 'waiting'))) AS observe,
                (SELECT count(*)::int FROM town_events
                  WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending`,
     [townId, owner, new Date(now.getTime() + leaseMs), now],
@@ -311,7 +311,7 @@ async function applyActions(
       if (result.status === "skipped") rec.note = result.reason;
       // A split action whose state part was skipped (from-guard) must not run its side effect.
       if (hasSideEffect(action.type) && result.status !== "skipped") {
-        const job = buildSideEffect(action, { world, townConfig, deps, dispatch: dispatch?.spec });
+        const job = buildSideEffect(action, { world, townConfig, deps, dispatch: dispatch?.spec, dispatchedAt: dispatch?.resolution.dispatchedAt });
         if (job) jobs.push(job);
       }
     } catch (err) {
@@ -372,6 +372,7 @@ function emptyWorld(townId: string): World {
     recentDispatchFailures: 0,
     breakerWasOpen: false,
     draining: false,
+    mayorUnreadMail: 0,
   };
 }
 

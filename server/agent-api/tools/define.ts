@@ -17,6 +17,8 @@ export interface ToolContext {
   principal: AgentPrincipal;
   now: Date;
   github?: FeatureBranchCreator | null;
+  /** the token signing key the route verified with (tests pass their own); minting uses the same */
+  tokenKey?: string;
 }
 
 export interface ToolResult {

@@ -1,5 +1,6 @@
 import { Prisma } from "../../db/client";
 import { LABELS } from "../../domain/constants";
+import { effectiveSettings } from "../../domain/settings";
 import { CheckpointBodySchema, EmptyBodySchema, HeartbeatBodySchema } from "../schemas";
 import {
   asRecord,
@@ -13,7 +14,8 @@ import {
   takeUnreadMail,
   type Tx,
 } from "../store";
-import { notFound } from "../errors";
+import { badRequest, notFound } from "../errors";
+import { AGENT_TOKEN_TTL_MS, mintAgentToken, type AgentPrincipal } from "../tokens";
 import { TOOL_CATALOG } from "../catalog";
 import { defineTool } from "./define";
 
@@ -33,12 +35,18 @@ async function touchAgent(
   townId: string,
   agentId: string,
   now: Date,
-  input: { last_event_type?: string | null; last_event_at?: string | null; active_tools?: string[] | null },
+  input: { last_event_type?: string | null; last_event_at?: string | null; active_tools?: string[] | null; status?: "working" | "waiting" },
 ): Promise<string | null> {
+  // The mayor cycles working ⇄ waiting by saying so; every other agent only ever goes idle → working here.
+  const asked = input.status ?? null;
   const rows = await tx.$queryRaw<{ status: string }[]>`
     UPDATE agent_metadata SET
       last_activity_at = ${now},
-      status = CASE WHEN status = 'idle' THEN 'working' ELSE status END,
+      status = CASE
+        WHEN ${asked}::text = 'waiting' AND status IN ('idle', 'working', 'waiting', 'stalled') THEN 'waiting'
+        WHEN ${asked}::text = 'working' AND status IN ('idle', 'waiting', 'stalled') THEN 'working'
+        WHEN status = 'idle' THEN 'working'
+        ELSE status END,
       dispatch_attempts = 0,
       last_event_type = COALESCE(${input.last_event_type ?? null}::text, last_event_type),
       last_event_at = COALESCE(${input.last_event_at ? new Date(input.last_event_at) : null}::timestamptz, last_event_at),
@@ -48,15 +56,51 @@ async function touchAgent(
   return rows[0]?.status ?? null;
 }
 
+const rigWire = (r: { id: string; name: string; gitUrl: string; defaultBranch: string }) => ({
+  id: r.id,
+  name: r.name,
+  git_url: r.gitUrl,
+  default_branch: r.defaultBranch,
+});
+
+/** Effective settings, or null when a stored config no longer parses (prime must still answer). */
+function safeSettings(town: unknown, rig: unknown) {
+  try {
+    return effectiveSettings(town, rig);
+  } catch {
+    return null;
+  }
+}
+
+/** A live agent's token is renewed through its heartbeat once it is an hour old (DOMAIN.md §5.9: a
+ *  long-waiting mayor must never 401 on its next tool call; tokens live 8 h). At most one renewal an hour:
+ *  none while a token younger than an hour exists (an agent that ignored the last one gets no flood). */
+export const TOKEN_REFRESH_AFTER_MS = 60 * 60 * 1000;
+
+async function refreshedToken(tx: Tx, principal: AgentPrincipal, now: Date, key: string | undefined): Promise<{ token: string; expiresAt: string } | null> {
+  if (!principal.tokenId) return null;
+  const cutoff = new Date(now.getTime() - TOKEN_REFRESH_AFTER_MS);
+  const presented = await tx.agentToken.findFirst({ where: { id: principal.tokenId }, select: { createdAt: true } });
+  if (!presented || presented.createdAt.getTime() > cutoff.getTime()) return null;
+  const younger = await tx.agentToken.count({ where: { agentId: principal.agentId, revokedAt: null, createdAt: { gt: cutoff } } });
+  if (younger > 0) return null;
+  const token = await mintAgentToken(tx, principal, now, { keepEarlier: true, ...(key ? { key } : {}) });
+  return { token, expiresAt: new Date(now.getTime() + AGENT_TOKEN_TTL_MS).toISOString() };
+}
+
 export const gtHeartbeat = defineTool({
   ...TOOL_CATALOG.gt_heartbeat,
-  async run({ db, principal, now }, input) {
+  async run({ db, principal, now, tokenKey }, input) {
+    if (input.status === "waiting" && principal.role !== "mayor") {
+      throw badRequest("Only the mayor waits in chat: send status \"working\" or leave it out.");
+    }
     return inTransaction(db, async (tx) => {
       const status = await touchAgent(tx, principal.townId, principal.agentId, now, input);
       if (!status) throw notFound("Your agent no longer exists in this town.");
       const nudges = await takePendingNudges(tx, principal.townId, principal.agentId, now);
       const mail = await takeUnreadMail(tx, principal.townId, principal.agentId, now);
-      return { body: { ok: true, status, nudges, mail } };
+      const refreshed = await refreshedToken(tx, principal, now, tokenKey);
+      return { body: { ok: true, status, nudges, mail, ...(refreshed ? { token: refreshed.token, token_expires_at: refreshed.expiresAt } : {}) } };
     });
   },
 });
@@ -125,6 +169,16 @@ export const gtPrime = defineTool({
           ? { pr_url: md.pr_url ?? null, branch: md.branch ?? null, target_branch: md.target_branch ?? null }
           : null;
 
+      // Where the agent works and how its work lands (the launchers of the agent kit decide push / PR /
+      // review from these), and for the mayor the rigs it can sling to.
+      const [town, townSettings, rigs] = await Promise.all([
+        tx.town.findUnique({ where: { id: principal.townId }, select: { id: true, name: true } }),
+        tx.townSettings.findUnique({ where: { townId: principal.townId }, select: { config: true } }),
+        tx.rig.findMany({ where: { townId: principal.townId }, orderBy: { createdAt: "asc" }, select: { id: true, name: true, gitUrl: true, defaultBranch: true, config: true } }),
+      ]);
+      const ownRig = rigs.find((r) => r.id === rigId) ?? null;
+      const settings = safeSettings(townSettings?.config ?? {}, ownRig?.config ?? {});
+
       return {
         body: {
           agent: {
@@ -156,6 +210,13 @@ export const gtPrime = defineTool({
           open_beads: openBeads.map(beadSummary),
           rework_context: reworkContext,
           pr_fixup_context: prFixupContext,
+          town: { id: principal.townId, name: town?.name ?? null, rigs: rigs.map(rigWire) },
+          rig: ownRig ? rigWire(ownRig) : null,
+          settings: settings && {
+            merge_strategy: settings.mergeStrategy,
+            review_mode: settings.reviewMode,
+            code_review: settings.codeReview,
+          },
         },
       };
     });

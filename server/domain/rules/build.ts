@@ -25,6 +25,9 @@ export const act = {
   dispatchAgent: (rule: string, agentId: string | null, beadId: string, rigId: string | null, reason: string): ActionOf<"dispatch_agent"> => ({
     type: "dispatch_agent", rule, reason, agentId, beadId, rigId,
   }),
+  startMayor: (rule: string, agentId: string, reason: string): ActionOf<"start_mayor"> => ({
+    type: "start_mayor", rule, reason, agentId,
+  }),
   stopAgent: (rule: string, agentId: string, reason: string): ActionOf<"stop_agent"> => ({
     type: "stop_agent", rule, reason, agentId,
   }),

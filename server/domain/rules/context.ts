@@ -35,6 +35,8 @@ export function actionMoves(action: Action, index: WorldIndex): Move[] {
     }
     case "unhook_agent":
       return [{ kind: "agent", id: action.agentId, to: "idle" }];
+    case "start_mayor":
+      return [{ kind: "agent", id: action.agentId, to: "working" }];
     case "clear_bead_assignee":
       return agentsHookedTo(index, action.beadId).map((a) => ({ kind: "agent" as const, id: a.id, to: "idle" }));
     case "delete_agent":

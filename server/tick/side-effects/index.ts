@@ -25,11 +25,14 @@ export interface SideEffectContext {
   townConfig: TownConfig;
   deps: Pick<TickDeps, "github" | "resolveGitHubToken" | "pool">;
   dispatch?: AgentStartSpec;
+  /** the dispatch's `dispatched_at`, carried by `dispatch_failed` so a late failure never rolls back a newer start */
+  dispatchedAt?: Date;
 }
 
 export function buildSideEffect(action: Action, ctx: SideEffectContext): SideEffectJob | null {
   switch (action.type) {
     case "dispatch_agent":
+    case "start_mayor":
       return ctx.dispatch ? dispatchJob(action, ctx.dispatch, ctx) : null;
     case "stop_agent":
       return stopJob(action);
@@ -45,19 +48,26 @@ export function buildSideEffect(action: Action, ctx: SideEffectContext): SideEff
   }
 }
 
-function dispatchFailed(spec: AgentStartSpec, reason: string): EventToEnqueue {
-  return { eventType: "dispatch_failed", agentId: spec.agentId, beadId: spec.beadId, payload: { agent_id: spec.agentId, bead_id: spec.beadId, reason: reason.slice(0, 500) } };
+function dispatchFailed(spec: AgentStartSpec, reason: string, dispatchedAt: Date | undefined): EventToEnqueue {
+  return {
+    eventType: "dispatch_failed",
+    agentId: spec.agentId,
+    beadId: spec.beadId,
+    payload: { agent_id: spec.agentId, bead_id: spec.beadId, reason: reason.slice(0, 500), dispatched_at: dispatchedAt?.toISOString() ?? null },
+  };
 }
 
-function dispatchJob(action: ActionOf<"dispatch_agent">, spec: AgentStartSpec, ctx: SideEffectContext): SideEffectJob {
+/** dispatch_agent's and start_mayor's runtime start; a refusal or a throw becomes `dispatch_failed`. */
+function dispatchJob(action: ActionOf<"dispatch_agent" | "start_mayor">, spec: AgentStartSpec, ctx: SideEffectContext): SideEffectJob {
+  const failed = (reason: string) => dispatchFailed(spec, reason, ctx.dispatchedAt);
   return {
     type: action.type,
-    target: spec.beadId,
-    onThrow: (err) => [dispatchFailed(spec, `runtime error: ${err instanceof Error ? err.message : String(err)}`)],
+    target: spec.beadId ?? spec.agentId,
+    onThrow: (err) => [failed(`runtime error: ${err instanceof Error ? err.message : String(err)}`)],
     async run({ runtime }) {
-      if (!runtime) return { events: [dispatchFailed(spec, "no agent runtime configured")], ok: false, detail: "no agent runtime configured" };
+      if (!runtime) return { events: [failed("no agent runtime configured")], ok: false, detail: "no agent runtime configured" };
       const started = await runtime.start(spec);
-      if (!started.started) return { events: [dispatchFailed(spec, started.reason)], ok: false, detail: started.reason };
+      if (!started.started) return { events: [failed(started.reason)], ok: false, detail: started.reason };
       // Runtime bookkeeping (where the process and its log are), not reconciler state: written directly.
       if (started.pid != null || started.logPath) {
         await ctx.deps.pool.query(`UPDATE agent_metadata SET pid = $2, log_path = $3 WHERE bead_id = $1`, [spec.agentId, started.pid ?? null, started.logPath ?? null]);
