@@ -1,7 +1,8 @@
 import { agentCompleted, containerStatus, gtDone } from "./tools/callbacks";
+import type { ToolName } from "./catalog";
 import type { AgentTool } from "./tools/define";
 import { gtCheckpoint, gtHeartbeat, gtMailCheck, gtPrime } from "./tools/liveness";
-import { gtBeadUpdate, gtConvoyClose, gtConvoyStart, gtListBeads, gtSling, gtSlingBatch } from "./tools/mayor";
+import { gtBeadUpdate, gtConvoyClose, gtConvoyStart, gtListBeads, gtReply, gtSling, gtSlingBatch } from "./tools/mayor";
 import { gtBeadStatus, gtEscalate, gtMailSend, gtRequestChanges } from "./tools/work";
 
 // Every tool of the agent API by its wire name (SPEC.md §4.3): POST /api/agent/<name>.
@@ -22,10 +23,11 @@ export const AGENT_TOOLS = {
   gt_bead_update: gtBeadUpdate,
   gt_convoy_start: gtConvoyStart,
   gt_convoy_close: gtConvoyClose,
+  gt_reply: gtReply,
   // runtime callbacks (same token)
   agent_completed: agentCompleted,
   container_status: containerStatus,
-} satisfies Record<string, AgentTool>;
+} satisfies Record<ToolName, AgentTool>;
 
 export type AgentToolName = keyof typeof AGENT_TOOLS;
 export const AGENT_TOOL_NAMES = Object.keys(AGENT_TOOLS) as AgentToolName[];

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { ACTION_PHASES, ACTION_TYPES, hasSideEffect, hasStatePart } from "./actions";
 
 describe("actions", () => {
-  it("covers every action of DOMAIN.md §4 except report_wasteland_done", () => {
+  it("covers every action of DOMAIN.md §4 except report_wasteland_done, plus our start_mayor", () => {
     expect([...ACTION_TYPES].sort()).toEqual(
       [
         "transition_bead", "assign_bead", "clear_bead_assignee", "create_mr_bead", "create_landing_mr", "close_sibling_mrs",
         "set_review_pr_url", "transition_agent", "reset_agent_dispatch_attempts", "hook_agent", "unhook_agent",
         "clear_agent_checkpoint", "delete_agent", "update_convoy_progress", "set_convoy_ready_to_land", "close_convoy",
         "fail_convoy", "create_triage_request", "notify_mayor", "emit_event", "dispatch_agent", "stop_agent", "poll_pr",
-        "merge_pr", "send_nudge",
+        "merge_pr", "send_nudge", "start_mayor",
       ].sort(),
     );
     expect(ACTION_TYPES).not.toContain("report_wasteland_done");

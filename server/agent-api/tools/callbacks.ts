@@ -1,4 +1,3 @@
-import { AgentCompletedBodySchema, ContainerStatusBodySchema, GtDoneBodySchema } from "../schemas";
 import { enqueueTownEvent, inTownTransaction } from "../store";
 import { TOOL_CATALOG } from "../catalog";
 import { defineTool } from "./define";
@@ -19,7 +18,7 @@ export const gtDone = defineTool({
         now,
       ),
     );
-    return { status: 202, body: { accepted: true, event_id: eventId, message: "Done recorded. You have been unhooked and set to idle." } };
+    return { status: 202, body: { accepted: true, event_id: eventId, message: "Done recorded; the next tick unhooks you and moves your work on. Nothing more to do: you may exit." } };
   },
 });
 

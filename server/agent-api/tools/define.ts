@@ -38,6 +38,3 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
 export function defineTool<S extends z.ZodType>(tool: AgentTool<S>): AgentTool<S> {
   return tool;
 }
-
-export const MAYOR_ONLY = ["mayor"] as const satisfies readonly AgentRole[];
-export const REFINERY_ONLY = ["refinery"] as const satisfies readonly AgentRole[];

@@ -1,7 +1,6 @@
 import { Prisma } from "../../db/client";
 import { LABELS } from "../../domain/constants";
 import { effectiveSettings } from "../../domain/settings";
-import { CheckpointBodySchema, EmptyBodySchema, HeartbeatBodySchema } from "../schemas";
 import {
   asRecord,
   asStringArray,

@@ -2,16 +2,10 @@ import type { Prisma } from "../../db/client";
 import { isTerminal, type BeadStatus, type BeadType } from "../../domain/types";
 import { WORK_TYPES } from "../../services/beads";
 import { insertConvoyWithTasks } from "../../services/convoy-records";
+import { recordMayorLine } from "../../services/mayor";
 import { validateConvoyDag } from "../convoy-dag";
 import { badRequest, conflict, notFound } from "../errors";
-import {
-  BeadUpdateBodySchema,
-  ConvoyRefBodySchema,
-  ListBeadsBodySchema,
-  MAX_LIST_BEADS,
-  SlingBatchBodySchema,
-  SlingBodySchema,
-} from "../schemas";
+import { MAX_LIST_BEADS } from "../schemas";
 import {
   beadDetail,
   beadSummary,
@@ -26,7 +20,7 @@ import {
   type Tx,
 } from "../store";
 import { TOOL_CATALOG } from "../catalog";
-import { defineTool, MAYOR_ONLY, type FeatureBranchCreator } from "./define";
+import { defineTool, type FeatureBranchCreator } from "./define";
 
 // The mayor's tools (DOMAIN.md §8.2): sling work, batch-sling a convoy, list and update beads, start and
 // force-close convoys. Creating work never dispatches here — the reconciler's B1 picks open beads up.
@@ -54,6 +48,7 @@ export const gtSling = defineTool({
         principal.agentId,
       );
       await enqueueTownEvent(tx, principal.townId, "bead_created", { beadId: bead.id, agentId: principal.agentId, payload: { bead_type: "issue", rig_id: rig.id, has_blockers: false } }, now);
+      await recordMayorLine(tx, principal.townId, { kind: "action", text: `Slung "${bead.title}" to rig ${rig.name}`, beadId: bead.id, rigId: rig.id }, now);
       return { status: 201, body: { bead_id: bead.id, bead: beadDetail(bead) } };
     });
   },
@@ -102,6 +97,8 @@ export const gtSlingBatch = defineTool({
         metadata: input.metadata,
         now,
       });
+      const staged = input.staged ? " (staged: start it when ready)" : "";
+      await recordMayorLine(tx, townId, { kind: "action", text: `Created convoy "${input.convoy_title}" with ${records.taskIds.length} task(s) in rig ${rig.name}${staged}`, beadId: records.convoyId, rigId: rig.id }, now);
       return { ...records, branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", townToken: records.townToken } };
     });
 
@@ -196,6 +193,11 @@ export const gtBeadUpdate = defineTool({
         });
       }
       const updated = await getTownBead(tx, townId, bead.id);
+      const statusChanged = input.status !== undefined && input.status !== bead.status;
+      if (changed.length || statusChanged) {
+        const what = [...changed, ...(statusChanged ? [`status → ${input.status}`] : [])].join(", ");
+        await recordMayorLine(tx, townId, { kind: "action", text: `Updated "${updated.title}": ${what}`, beadId: bead.id, rigId: bead.rigId }, now);
+      }
       return { body: { bead: beadDetail(updated), changed: [...changed, ...(input.status !== undefined && input.status !== bead.status ? ["status"] : [])] } };
     });
   },
@@ -223,6 +225,7 @@ export const gtConvoyStart = defineTool({
         });
         await enqueueTownEvent(tx, townId, "convoy_started", { beadId: convoy.id, agentId: principal.agentId, payload: { convoy_id: convoy.id } }, now);
       }
+      if (wasStaged) await recordMayorLine(tx, townId, { kind: "action", text: `Started convoy "${convoy.title}"`, beadId: convoy.id }, now);
       return { body: { convoy_id: convoy.id, started: true, was_staged: wasStaged } };
     });
   },
@@ -254,7 +257,17 @@ export const gtConvoyClose = defineTool({
       }
       await changeBeadStatus(tx, townId, convoy, "closed", now, { agentId: principal.agentId, reason, actor: "mayor" });
       await tx.$executeRaw`UPDATE convoy_metadata SET closed_beads = total_beads, landed_at = ${now} WHERE bead_id = ${convoy.id} AND town_id = ${townId}`;
+      await recordMayorLine(tx, townId, { kind: "action", text: `Closed convoy "${convoy.title}" (${cancelled.length} unfinished bead(s) cancelled)`, beadId: convoy.id }, now);
       return { body: { convoy_id: convoy.id, closed: true, cancelled_bead_ids: cancelled } };
     });
+  },
+});
+
+/** gt_reply: the mayor answers the town's people; the line appears in the Mayor conversation. */
+export const gtReply = defineTool({
+  ...TOOL_CATALOG.gt_reply,
+  async run({ db, principal, now }, input) {
+    const line = await recordMayorLine(db, principal.townId, { kind: "mayor", text: input.text }, now);
+    return { status: 201, body: { ok: true, message_id: line.id } };
   },
 });

@@ -2,7 +2,6 @@ import { LABELS } from "../../domain/constants";
 import { escalationTriageOptions, triageRequestBead } from "../../domain/operations";
 import { isTerminal, type Priority } from "../../domain/types";
 import { conflict, notFound } from "../errors";
-import { BeadStatusBodySchema, EscalateBodySchema, MailSendBodySchema, RequestChangesBodySchema } from "../schemas";
 import {
   asRecord,
   beadDetail,
@@ -16,7 +15,7 @@ import {
   sendMail,
 } from "../store";
 import { TOOL_CATALOG } from "../catalog";
-import { defineTool, REFINERY_ONLY } from "./define";
+import { defineTool } from "./define";
 
 // Tools every agent has for its work: rework requests (refinery), escalations, mail, bead lookups.
 
