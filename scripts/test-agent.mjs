@@ -20,6 +20,11 @@
 //   TEST_AGENT_SUMMARY       gt_done summary; TEST_AGENT_FEEDBACK  gt_request_changes feedback
 //   TEST_AGENT_EXIT_CODE     exit code of fail / done-fail
 //   TEST_AGENT_IGNORE_SIGTERM=1  keep running on SIGTERM (exercises the runtime's SIGKILL)
+// As the mayor (GASTOWN_AGENT_ROLE=mayor) it chats instead: for each person's message (from gt_prime's mail,
+// then from heartbeats sent with {status: "waiting"}) it slings one issue titled after the message to the
+// rig the message names (rig_id, or a rig's name in the text, else the first rig) and answers with gt_reply.
+//   TEST_AGENT_MAYOR_POLL_MS  how often it asks for mail while waiting (default 500)
+//   TEST_AGENT_MAYOR_IDLE_MS  exits 0 after this long without mail (default 60000)
 // Exit codes: 0 success, 1 an API call failed (or the fail modes), 2 the env contract is incomplete.
 
 const env = process.env;
@@ -28,7 +33,8 @@ const role = env.GASTOWN_AGENT_ROLE ?? "?";
 const say = (message) => console.log(`[test-agent ${agentId} ${role}] ${message}`);
 
 const apiUrl = (env.GASTOWN_API_URL ?? "").replace(/\/+$/, "");
-const token = env.GASTOWN_AGENT_TOKEN ?? "";
+// `let`: a live agent's token is renewed through its heartbeat answer after an hour.
+let token = env.GASTOWN_AGENT_TOKEN ?? "";
 if (!apiUrl || !token) {
   say("GASTOWN_API_URL and GASTOWN_AGENT_TOKEN are required");
   process.exit(2);
@@ -102,7 +108,58 @@ async function heartbeat() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The mayor's chat loop: act on each person's message, then wait (heartbeat {status: "waiting"}) for more. */
+async function mayor() {
+  const prime = await call("gt_prime");
+  const rigs = Array.isArray(prime?.town?.rigs) ? prime.town.rigs : [];
+  say(`mayor primed: ${rigs.length} rig(s), ${prime?.undelivered_mail?.length ?? 0} unread message(s)`);
+  const pollMs = Math.max(50, Number(env.TEST_AGENT_MAYOR_POLL_MS ?? 500) || 500);
+  const idleExitMs = Math.max(0, Number(env.TEST_AGENT_MAYOR_IDLE_MS ?? 60_000));
+  const beat = async (status) => {
+    const answer = await call("gt_heartbeat", { status, last_event_type: `mayor_${status}`, last_event_at: new Date().toISOString() });
+    if (typeof answer?.token === "string" && answer.token) {
+      token = answer.token;
+      say("token renewed");
+    }
+    return Array.isArray(answer?.mail) ? answer.mail : [];
+  };
+  let pending = Array.isArray(prime?.undelivered_mail) ? prime.undelivered_mail : [];
+  let idleSince = Date.now();
+  for (;;) {
+    if (pending.length > 0) {
+      await beat("working");
+      for (const mail of pending) await answerMail(mail, rigs);
+      idleSince = Date.now();
+    }
+    pending = await beat("waiting");
+    if (pending.length === 0) {
+      if (Date.now() - idleSince >= idleExitMs) {
+        say("no mail for a while: exiting");
+        process.exit(0);
+      }
+      await sleep(pollMs);
+    }
+  }
+}
+
+async function answerMail(mail, rigs) {
+  if (mail.from_kind !== "person") {
+    say(`notice read: ${mail.subject}`);
+    return;
+  }
+  const text = `${mail.subject ?? ""}\n${mail.body ?? ""}`.toLowerCase();
+  const rig = rigs.find((r) => r.id === mail.rig_id) ?? rigs.find((r) => text.includes(String(r.name).toLowerCase())) ?? rigs[0];
+  if (!rig) {
+    await call("gt_reply", { text: "There is no rig in this town yet: add one on the Rigs page and write to me again." });
+    return;
+  }
+  const title = String(mail.subject ?? "work").slice(0, 200);
+  const slung = await call("gt_sling", { rig_id: rig.id, title, body: mail.body ?? null });
+  await call("gt_reply", { text: `On it: slung "${title}" to rig ${rig.name} (bead ${slung?.bead_id ?? "?"}).` });
+}
+
 async function main() {
+  if (role === "mayor") return mayor();
   const prime = await call("gt_prime");
   const hooked = prime?.hooked_bead?.id ?? prime?.hooked_bead?.bead_id ?? env.GASTOWN_BEAD_ID ?? "none";
   say(`primed (mode ${mode}, hooked bead ${hooked})`);

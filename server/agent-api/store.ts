@@ -166,6 +166,10 @@ export const DELIVERY_BATCH = 50;
 
 export interface WireMail {
   id: string;
+  from_kind: "person" | "agent" | "system";
+  /** for a person's message: who wrote it and the rig they pointed at, if any */
+  from_name?: string | null;
+  rig_id?: string | null;
   from_agent_id: string | null;
   subject: string;
   body: string | null;
@@ -212,9 +216,14 @@ export async function takeUnreadMail(tx: Tx, townId: string, agentId: string, no
     });
   }
   return rows.map((r) => {
-    const from = asRecord(r.metadata).from_agent_id;
+    const md = asRecord(r.metadata);
+    const from = md.from_agent_id;
+    const fromPerson = typeof md.from_user_id === "string";
     return {
       id: r.id,
+      // a person writing to the mayor from the browser, an agent, or the reconciler's notices (`system`)
+      from_kind: fromPerson ? "person" : from === "system" || r.created_by === "system" ? "system" : "agent",
+      ...(fromPerson ? { from_name: typeof md.from_name === "string" ? md.from_name : null, rig_id: typeof md.rig_id === "string" ? md.rig_id : null } : {}),
       from_agent_id: typeof from === "string" ? from : r.created_by,
       subject: r.title,
       body: r.body,
