@@ -11,6 +11,7 @@ import { LIVE_FAST_MS, LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
 import { TickChart } from "@/components/tick/tick-chart";
+import { MayorBar } from "@/components/mayor/mayor-bar";
 
 const STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 
@@ -57,6 +58,7 @@ export function OverviewView({ townId }: { townId: string }) {
           {t.runtime.message}
         </p>
       ) : null}
+      <MayorBar townId={townId} />
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="status-counts">
         {STATUSES.map((s) => (
           <Link key={s} href={`/towns/${townId}/beads?status=${s}`} className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-300">

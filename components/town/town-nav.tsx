@@ -8,6 +8,7 @@ import { LIVE_SLOW_MS } from "@/components/ui/live";
 
 const TABS = [
   { href: "", label: "Overview" },
+  { href: "/mayor", label: "Mayor" },
   { href: "/beads", label: "Beads" },
   { href: "/rigs", label: "Rigs" },
   { href: "/agents", label: "Agents" },
