@@ -38,10 +38,12 @@ afterEach(async () => {
   await Promise.all(sessions.splice(0).map((c) => c.close()));
 });
 
-async function startMcp(role: string, token: string): Promise<Session> {
+const EXTRA_TOOLS = fileURLToPath(new URL("./fixtures/extra-tools.ts", import.meta.url));
+
+async function startMcp(role: string, token: string, extraArgs: string[] = []): Promise<Session> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, "mcp"],
+    args: [BIN, "mcp", ...extraArgs],
     cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GASTOWN_API_URL: api.url, GASTOWN_AGENT_TOKEN: token, GASTOWN_AGENT_ROLE: role },
     stderr: "pipe",
@@ -168,6 +170,19 @@ describe("gastown-agent mcp against the real agent API", () => {
       expect(everything).not.toContain(token);
       expect(session.stderr()).toContain("gt_prime: 401");
     }
+  });
+});
+
+describe("gastown-agent mcp --extra-tools", () => {
+  it("adds a launcher's kit-local tools after the agent API's, validated and handled in the kit", async () => {
+    const { town, rig } = await seedTown(db);
+    const refinery = await makeAgent(db, town.id, { role: "refinery", rigId: rig.id });
+    const session = await startMcp("refinery", await tokenFor(db, town.id, refinery), ["--extra-tools", EXTRA_TOOLS]);
+    const tools = await session.tools();
+    expect(tools.at(-1)).toBe("echo_role");
+    expect(tools).toContain("gt_request_changes");
+    expect(await session.call("echo_role", { word: "hi" })).toEqual({ isError: false, text: JSON.stringify({ role: "refinery", word: "hi" }, null, 2) });
+    expect(await session.call("echo_role", {})).toMatchObject({ isError: true, text: expect.stringContaining("Invalid arguments for echo_role: word:") });
   });
 });
 
