@@ -187,6 +187,7 @@ export function TownSettingsForm({ townId }: { townId: string }) {
                     <option value={form.agent_runtime}>{form.agent_runtime} (unavailable)</option>
                   ) : null}
                 </Select>
+                <RuntimeDetail option={runtimes.data?.options.find((o) => o.name === (form.agent_runtime || "default"))} />
               </Field>
               <Field label="Max polecats per rig" htmlFor="s-max-polecats" hint="Empty: 5.">
                 <Input id="s-max-polecats" type="number" min={1} max={50} placeholder="5" value={form.max_polecats_per_rig} onChange={(e) => set("max_polecats_per_rig", e.target.value)} disabled={ro} />
@@ -339,5 +340,35 @@ export function SecretsCard({ townId }: { townId: string }) {
         ) : null}
       </div>
     </Card>
+  );
+}
+
+type RuntimeOptionView = {
+  name: string;
+  kind: string;
+  agent: string | null;
+  roles: string[] | null;
+  binaries: { name: string; found: boolean }[] | null;
+};
+
+/** For the chosen local command: the roles it serves and whether its programs are installed here. */
+function RuntimeDetail({ option }: { option: RuntimeOptionView | undefined }) {
+  if (!option || option.kind !== "local" || !option.roles) return null;
+  const missing = (option.binaries ?? []).filter((b) => !b.found);
+  return (
+    <div className="mt-2 space-y-1 text-xs text-slate-600" data-testid="runtime-detail">
+      <p>
+        {option.agent ? `Runs ${option.agent === "claude" ? "Claude Code" : "Codex"} through the agent kit` : "Runs the operator's command"} for the{" "}
+        {option.roles.join(", ")}.
+      </p>
+      <ul className="flex flex-wrap gap-2">
+        {(option.binaries ?? []).map((b) => (
+          <li key={b.name} className={b.found ? "text-emerald-700" : "font-medium text-red-700"}>
+            {b.found ? "✓" : "✗"} {b.name} {b.found ? "found" : "not found on this server"}
+          </li>
+        ))}
+      </ul>
+      {missing.length ? <p className="text-red-700">Agents cannot start until the operator installs it (see the README).</p> : null}
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { loadAdapterConfig, type AdapterConfig } from "./config";
 import { createHttpRuntime } from "./agent-runtime/http";
+import { describeLocalCommand, type CommandDescription } from "./agent-runtime/describe";
 import { LocalProcessRegistry, createLocalRuntime, resolveCommandArgv } from "./agent-runtime/local-process";
 import type { AgentExitListener, AgentRuntime } from "./agent-runtime/types";
 import { createOctokitGitHub } from "./github/octokit";
@@ -44,6 +45,8 @@ export interface Adapters {
   runtimeOptions(): RuntimeOption[];
   /** Whether a name may be saved as a town's runtime. */
   isKnownRuntime(name: string): boolean;
+  /** For a local command: which roles it serves and whether its programs are installed (Settings). */
+  describeRuntime(name: string): CommandDescription | null;
   /**
    * The runtime for a town's selected name. No selection → the command named `default` if there is one,
    * else a runtime whose `start` answers "no agent runtime configured" (dispatch fails cleanly).
@@ -117,6 +120,7 @@ export function createAdapters(options: CreateAdaptersOptions = {}): Adapters {
       ...Object.keys(config.httpRuntimes).map((name) => ({ name, kind: "http" as const })),
     ],
     isKnownRuntime: (name) => Object.hasOwn(config.agentCommands, name) || Object.hasOwn(config.httpRuntimes, name),
+    describeRuntime: (name) => (Object.hasOwn(config.agentCommands, name) ? describeLocalCommand(config.agentCommands[name], appDir) : null),
     createRuntime(name) {
       const key = name === undefined || name === null || name === "" ? null : name;
       const cacheKey = key ?? "\u0000none";

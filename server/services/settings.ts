@@ -1,3 +1,5 @@
+import { basename } from "node:path";
+import type { CommandDescription } from "../adapters/agent-runtime/describe";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
@@ -28,6 +30,7 @@ import { getRigOrThrow, updateRigOverrides, type RigOverridePatch } from "./rigs
 export interface RuntimeCatalog {
   runtimeOptions(): RuntimeOption[];
   isKnownRuntime(name: string): boolean;
+  describeRuntime?(name: string): CommandDescription | null;
 }
 
 /** Secret fields outside env_vars, as [object key or null, field]. */
@@ -237,7 +240,12 @@ export async function getRuntimeOptions(catalog: RuntimeCatalog, db: Db, townId:
   const selected = asRecord(row?.config).agent_runtime;
   const name = typeof selected === "string" && selected ? selected : null;
   return {
-    options: catalog.runtimeOptions().map((o) => ({ name: o.name, kind: o.kind })),
+    // Local commands say which roles they serve and whether their programs are installed here; the
+    // command line itself stays the operator's (names of programs only, never arguments or secrets).
+    options: catalog.runtimeOptions().map((o) => {
+      const d = catalog.describeRuntime?.(o.name) ?? null;
+      return { name: o.name, kind: o.kind, agent: d?.agent ?? null, roles: d?.roles ?? null, binaries: d?.binaries.map((b) => ({ name: basename(b.name), found: b.found })) ?? null };
+    }),
     selected: name,
     selectedAvailable: name === null ? null : catalog.isKnownRuntime(name),
   };

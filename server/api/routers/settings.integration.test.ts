@@ -149,9 +149,10 @@ describe("settings router", () => {
     const options = await keep(callerFor(viewer).settings.runtimeOptions({ townId }));
     expect(options).toEqual({
       options: [
-        { name: "claude", kind: "local" },
-        { name: "test", kind: "local" },
-        { name: "remote", kind: "http" },
+        // programs by their file name only, and whether this server has them; never paths or arguments
+        { name: "claude", kind: "local", agent: null, roles: ["mayor", "polecat", "refinery"], binaries: [{ name: "run-claude", found: false }] },
+        { name: "test", kind: "local", agent: null, roles: ["mayor", "polecat", "refinery"], binaries: [{ name: "node", found: true }] },
+        { name: "remote", kind: "http", agent: null, roles: null, binaries: null },
       ],
       selected: "remote",
       selectedAvailable: true,
