@@ -497,3 +497,45 @@ describe("no-op and convoy events", () => {
     await expect(applyEvent(repo, ev("convoy_started", { payload: { convoy_id: "ghost" } }), NOW)).rejects.toMatchObject({ code: "entity_not_found" });
   });
 });
+
+describe("the hookless mayor's start and exit (SPEC.md §4.4b)", () => {
+  const started = ago(1);
+  const mayorAt = (over = {}) => agent({ id: "mayor-1", role: "mayor", rigId: null, status: "working", dispatchAttempts: 1, dispatchedAt: started, lastActivityAt: started, ...over });
+  const startFailed = (extra = {}) =>
+    ev("dispatch_failed", { agentId: "mayor-1", beadId: null, payload: { agent_id: "mayor-1", bead_id: null, reason: "no agent runtime configured", dispatched_at: started, ...extra } });
+
+  it("a failed start rolls the mayor back to idle with the reason, keeping its attempt count", async () => {
+    const repo = repoOf({ agents: [mayorAt()] });
+    await applyEvent(repo, startFailed(), NOW);
+    expect(repo.agent("mayor-1")).toMatchObject({ status: "idle", dispatchAttempts: 1, agentStatusMessage: "Could not start: no agent runtime configured" });
+  });
+
+  it("a late failure of an older start never rolls back a mayor that has started since", async () => {
+    const repo = repoOf({ agents: [mayorAt({ dispatchedAt: NOW, lastActivityAt: NOW })] });
+    await applyEvent(repo, startFailed({ dispatched_at: started }), NOW);
+    expect(repo.agent("mayor-1").status).toBe("working");
+  });
+
+  it("a dispatch_failed without a bead is refused for anyone but the mayor", async () => {
+    const polecat = agent({ status: "working" });
+    const repo = repoOf({ agents: [polecat] });
+    const event = ev("dispatch_failed", { agentId: polecat.id, payload: { agent_id: polecat.id, bead_id: null, reason: "x" } });
+    await expect(applyEvent(repo, event, NOW)).rejects.toBeInstanceOf(DomainError);
+  });
+
+  it("a crashed mayor goes idle and keeps its count (M1 backs off); a clean exit starts afresh", async () => {
+    const crashed = repoOf({ agents: [mayorAt({ status: "waiting" })] });
+    await applyEvent(crashed, ev("agent_completed", { agentId: "mayor-1", payload: { status: "failed", reason: "exit code 1" } }), NOW);
+    expect(crashed.agent("mayor-1")).toMatchObject({ status: "idle", dispatchAttempts: 1, agentStatusMessage: "Exited: exit code 1" });
+
+    const clean = repoOf({ agents: [mayorAt({ status: "waiting" })] });
+    await applyEvent(clean, ev("agent_completed", { agentId: "mayor-1", payload: { status: "completed" } }), NOW);
+    expect(clean.agent("mayor-1")).toMatchObject({ status: "idle", dispatchAttempts: 0, agentStatusMessage: null });
+  });
+
+  it("container_status: a waiting mayor whose process is gone goes idle", async () => {
+    const repo = repoOf({ agents: [mayorAt({ status: "waiting", lastActivityAt: ago(10) })] });
+    await applyEvent(repo, ev("container_status", { agentId: "mayor-1", payload: { status: "exited" } }), NOW);
+    expect(repo.agent("mayor-1").status).toBe("idle");
+  });
+});
