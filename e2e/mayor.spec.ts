@@ -1,5 +1,5 @@
 import { expect, signUp, snap, test, uniqueEmail } from "./fixtures";
-import { createTownWithRig, forceTick, setTownConfig, snapBoth, trpcMutation } from "./db";
+import { createTownWithRig, forceTick, setTownConfig, snapBoth, sql, trpcMutation } from "./db";
 
 // The mayor you talk to (SPEC.md §4.4b): a person writes on the Mayor page; a tick starts the mayor (the
 // scripted test agent in mayor mode, through the `local` runtime), which slings a bead and answers; the
@@ -10,6 +10,7 @@ test("a person writes to the mayor: it slings a bead, answers, and the action li
   await signUp(page);
   const { townId } = await createTownWithRig(page, "Mayor Town");
   await setTownConfig(townId, { agent_runtime: "test", env_vars: { TEST_AGENT_HEARTBEAT_MS: "300", TEST_AGENT_MAYOR_POLL_MS: "300", TEST_AGENT_MAYOR_IDLE_MS: "30000" } });
+  await page.reload(); // the overview's mayor bar has read the status before the runtime was picked
 
   await page.getByRole("navigation", { name: "Town sections" }).getByRole("link", { name: "Mayor", exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`/towns/${townId}/mayor$`));
@@ -75,6 +76,8 @@ test("the composer is disabled with a reason: for a viewer, and while no runtime
   // a message sent anyway (the server accepts it) shows, and the status says why the mayor does not start
   await trpcMutation(page, "mayor.sendMessage", { townId, message: "plan the billing page" });
   await expect(page.getByTestId("person-message")).toContainText("plan the billing page");
+  await expect(page.getByTestId("mayor-status")).toHaveAttribute("data-mayor-status", "blocked");
+  await expect(page.getByTestId("mayor-status-panel")).toContainText("cannot start");
   await snap(page, "mayor-no-runtime");
 
   // The viewer reads the conversation but cannot write.
@@ -89,4 +92,26 @@ test("the composer is disabled with a reason: for a viewer, and while no runtime
   await expect(v.getByTestId("mayor-bar").getByLabel("Message to the mayor")).toBeDisabled();
   await snap(v, "mayor-viewer-overview");
   await viewerCtx.close();
+});
+
+test("a long conversation opens at the newest line; earlier pages load above it", async ({ page }) => {
+  await signUp(page);
+  const { townId } = await createTownWithRig(page, "Chatty Town");
+  // 70 lines: the newest page is 50, the earlier page the other 20
+  await sql(
+    `INSERT INTO mayor_messages (town_id, kind, text, author_name, created_at)
+     SELECT $1, CASE WHEN i % 2 = 0 THEN 'person' ELSE 'mayor' END, 'line ' || i, CASE WHEN i % 2 = 0 THEN 'Ada' END, now() - make_interval(mins => 70 - i)
+     FROM generate_series(1, 70) AS i ORDER BY i`,
+    [townId],
+  );
+  await page.goto(`/towns/${townId}/mayor`);
+  const list = page.getByTestId("mayor-conversation");
+  await expect(list.getByText("line 70", { exact: true })).toBeInViewport();
+  await expect(list.getByText("line 20", { exact: true })).toHaveCount(0);
+  await list.getByRole("button", { name: "Load earlier messages" }).click();
+  await expect(list.getByText("line 1", { exact: true })).toBeAttached();
+  await expect(list.getByText("Start of the conversation")).toBeAttached();
+  // the reader keeps their place: the newest line is still where it was, not pushed down out of sight
+  await expect(list.getByText("line 21", { exact: true })).toBeInViewport();
+  await expect(list.locator("li")).toHaveCount(70);
 });

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { MayorComposer } from "./mayor-composer";
 import { MayorStatusBadge, MAYOR_STATUS_EXPLAINED } from "./mayor-status";
-import { useMayorLive } from "./use-mayor";
+import { mayorDisplayStatus, useMayorLive } from "./use-mayor";
 import { RelativeTime } from "@/components/ui/relative-time";
 
 /** The mayor on the town overview: its status, the last thing said, a one-line composer and the way into
@@ -18,7 +18,7 @@ export function MayorBar({ townId }: { townId: string }) {
       <div className="flex flex-wrap items-center justify-between gap-x-3 gap-y-1">
         <h2 className="flex items-center gap-2 text-sm font-semibold text-slate-900">
           Mayor
-          {status.data ? <MayorStatusBadge status={status.data.status} /> : null}
+          {status.data ? <MayorStatusBadge status={mayorDisplayStatus(status.data)} /> : null}
           {status.data?.unreadMail ? <span className="text-xs font-normal text-amber-800">{status.data.unreadMail} unread</span> : null}
         </h2>
         <Link className="text-xs font-semibold text-indigo-700 hover:underline" href={href}>
@@ -30,11 +30,11 @@ export function MayorBar({ townId }: { townId: string }) {
           <>
             <span className="font-medium text-slate-800">{last.kind === "person" ? (last.authorName ?? "Someone") : "Mayor"}:</span> {last.text}{" "}
             <span className="text-xs text-slate-400">
-              <RelativeTime value={last.createdAt} />
+              <RelativeTime key={last.id} value={last.createdAt} />
             </span>
           </>
         ) : status.data ? (
-          <span className="text-slate-500">{status.data.note ?? MAYOR_STATUS_EXPLAINED[status.data.status]}</span>
+          <span className="text-slate-500">{status.data.note ?? MAYOR_STATUS_EXPLAINED[mayorDisplayStatus(status.data)]}</span>
         ) : conversation.isError ? (
           <span className="text-red-600">{conversation.error.message}</span>
         ) : (

@@ -113,7 +113,7 @@ export function MayorComposer({ townId, runtime, compact = false, autoFocus = fa
           <kbd className="rounded border border-slate-300 px-1 font-sans">Shift</kbd>+<kbd className="rounded border border-slate-300 px-1 font-sans">Enter</kbd> new line
         </p>
         <div className="flex items-center gap-2">
-          <label htmlFor={`${id}-rig`} className="text-xs text-slate-600">
+          <label htmlFor={`${id}-rig`} className="whitespace-nowrap text-xs text-slate-600">
             About rig
           </label>
           <Select id={`${id}-rig`} value={rigId} onChange={(e) => setRigId(e.target.value)} disabled={disabled} className="w-auto py-1.5">

@@ -13,11 +13,24 @@ export type MayorStatusName = "idle" | "starting" | "working" | "waiting" | "sta
 
 export const VIEWER_MAYOR_REASON = "Viewers can read the conversation but not write to the mayor.";
 
+/** What the page shows: the server's status, except that a mayor "starting" in a town without a runtime
+ *  will not start (a tick would only fail to dispatch it), so it reads "blocked". */
+export type MayorDisplayName = MayorStatusName | "blocked";
+
+type StatusLike = { status: MayorStatusName; unreadMail: number; runtime: { configured: boolean } };
+
+export function mayorDisplayStatus(s: StatusLike): MayorDisplayName {
+  if (!s.runtime.configured && (s.status === "starting" || s.status === "idle" || s.status === "dead") && s.unreadMail > 0) return "blocked";
+  return s.status;
+}
+
 /** Whether something is happening that the person is waiting to see: fast polling then. */
-export function isMayorBusy(status: { status: MayorStatusName; unreadMail: number } | undefined, sending: boolean): boolean {
+export function isMayorBusy(status: StatusLike | undefined, sending: boolean): boolean {
   if (sending) return true;
   if (!status) return false;
-  return status.status === "starting" || status.status === "working" || status.unreadMail > 0;
+  const shown = mayorDisplayStatus(status);
+  if (shown === "blocked") return false;
+  return shown === "starting" || shown === "working" || status.unreadMail > 0;
 }
 
 /** The messages this browser is sending right now (shown at once, greyed, until the conversation has them). */
@@ -37,7 +50,7 @@ export function useMayorLive(townId: string, opts: { conversationLimit?: number 
   const status = useQuery(
     trpc.mayor.status.queryOptions(
       { townId },
-      { refetchInterval: (q) => (isMayorBusy(q.state.data as { status: MayorStatusName; unreadMail: number } | undefined, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS) },
+      { refetchInterval: (q) => (isMayorBusy(q.state.data, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS) },
     ),
   );
   const interval = isMayorBusy(status.data, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS;
