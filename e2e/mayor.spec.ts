@@ -75,6 +75,7 @@ test("the composer is disabled with a reason: for a viewer, and while no runtime
   await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
   // a message sent anyway (the server accepts it) shows, and the status says why the mayor does not start
   await trpcMutation(page, "mayor.sendMessage", { townId, message: "plan the billing page" });
+  await page.reload(); // an idle mayor's conversation is polled slowly (15 s)
   await expect(page.getByTestId("person-message")).toContainText("plan the billing page");
   await expect(page.getByTestId("mayor-status")).toHaveAttribute("data-mayor-status", "blocked");
   await expect(page.getByTestId("mayor-status-panel")).toContainText("cannot start");
@@ -111,7 +112,8 @@ test("a long conversation opens at the newest line; earlier pages load above it"
   await list.getByRole("button", { name: "Load earlier messages" }).click();
   await expect(list.getByText("line 1", { exact: true })).toBeAttached();
   await expect(list.getByText("Start of the conversation")).toBeAttached();
-  // the reader keeps their place: the newest line is still where it was, not pushed down out of sight
+  // the reader keeps their place (the top, where the button was): the earlier lines go above it, out of sight
   await expect(list.getByText("line 21", { exact: true })).toBeInViewport();
+  await expect(list.getByText("line 1", { exact: true })).not.toBeInViewport();
   await expect(list.locator("li")).toHaveCount(70);
 });
