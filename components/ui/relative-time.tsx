@@ -11,7 +11,9 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 export function formatRelative(date: Date, now: number): string {
-  const diff = date.getTime() - now;
+  // The clock ticks every 15 s: a moment that happened since then is "now", not "in 3 seconds".
+  const raw = date.getTime() - now;
+  const diff = raw > 0 && raw < 15_000 ? 0 : raw;
   for (const [unit, ms] of UNITS) {
     if (Math.abs(diff) >= ms || unit === "second") return rtf.format(Math.round(diff / ms), unit);
   }

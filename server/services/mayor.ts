@@ -149,9 +149,11 @@ export async function getMayorStatus(db: Db, townId: string, runtimeOptions: { n
   const selected = ((settings?.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null;
   const heardSinceStart = !!mayor.lastActivityAt && (!mayor.dispatchedAt || mayor.lastActivityAt.getTime() > mayor.dispatchedAt.getTime());
   const blocker = isMayorAlive(mayor) ? null : mayorStartBlocker({ draining: false, mayorUnreadMail: unreadMail }, mayor, now, town?.breakerOpen ?? false);
+  const runtime = runtimeStatus(selected, runtimeOptions);
   let status: MayorDisplayStatus = mayor.status as MayorDisplayStatus;
   if (mayor.status === "working" && !heardSinceStart) status = "starting";
-  if ((mayor.status === "idle" || mayor.status === "dead") && unreadMail > 0 && !blocker) status = "starting";
+  // Without a runtime nothing will start it: say so instead of "starting" forever.
+  if ((mayor.status === "idle" || mayor.status === "dead") && unreadMail > 0 && !blocker && runtime.configured) status = "starting";
   return {
     agentId: mayor.id,
     status,
@@ -159,7 +161,7 @@ export async function getMayorStatus(db: Db, townId: string, runtimeOptions: { n
     dispatchedAt: mayor.dispatchedAt,
     startAttempts: mayor.dispatchAttempts,
     unreadMail,
-    note: mayor.agentStatusMessage ?? (unreadMail > 0 ? blocker : null),
-    runtime: runtimeStatus(selected, runtimeOptions),
+    note: mayor.agentStatusMessage ?? (unreadMail > 0 ? (blocker ?? (runtime.configured ? null : runtime.message)) : null),
+    runtime,
   };
 }
