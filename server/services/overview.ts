@@ -56,7 +56,8 @@ SELECT
      SELECT be.bead_event_id AS id, be.bead_id AS "beadId", be.event_type AS "eventType", be.old_value AS "oldValue",
             be.new_value AS "newValue", be.created_at AS "createdAt", json_build_object('title', b.title, 'type', b.type) AS bead
        FROM bead_events be JOIN beads b ON b.bead_id = be.bead_id
-      WHERE be.town_id = t.id ORDER BY be.created_at DESC LIMIT 15) e) AS activity
+      -- mail being read is not town activity (a person's message to the mayor shares its title with the work)
+      WHERE be.town_id = t.id AND b.type <> 'message' ORDER BY be.created_at DESC LIMIT 15) e) AS activity
 FROM towns t WHERE t.id = $1`;
 
 type Row = Record<string, unknown>;
