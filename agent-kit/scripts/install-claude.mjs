@@ -34,7 +34,11 @@ export function unavailableReason() {
   return `Claude Code ${CLAUDE_CODE_VERSION} is not installed in ${path.relative(ROOT, CLAUDE_CACHE_DIR)} (run: node agent-kit/scripts/install-claude.mjs)`;
 }
 
-/** Installs when missing; returns { ok, bin?, reason? }. */
+/**
+ * Installs when missing.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {{ ok: true, bin: string } | { ok: false, reason: string }}
+ */
 export function ensureClaude({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
   if (installedClaudeVersion() === CLAUDE_CODE_VERSION) return { ok: true, bin: CLAUDE_BIN };
   mkdirSync(path.join(CLAUDE_CACHE_DIR, "home"), { recursive: true });

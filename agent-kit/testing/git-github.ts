@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startFakeGitHub, type FakeGitHub } from "../../server/testing/fake-github/server";
+import { startFakeGitHub, type FakeCheckRun, type FakeGitHub } from "../../server/testing/fake-github/server";
 
 // A loopback GitHub whose repositories are REAL git repositories, for the agent kit's end-to-end tests.
 //
@@ -57,7 +57,13 @@ function gitIn(cwd: string, args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
 }
 
-export async function startGitGitHub(options: { token?: string } = {}): Promise<GitGitHub> {
+export interface GitGitHubOptions {
+  token?: string;
+  /** Check runs a new PR starts with (e.g. one `in_progress`, as if CI were running). Default: none. */
+  newPrCheckRuns?: FakeCheckRun[];
+}
+
+export async function startGitGitHub(options: GitGitHubOptions = {}): Promise<GitGitHub> {
   const token = options.token ?? "ghp_gitgithub_e2e_token_0123456789";
   const fake = await startFakeGitHub({ token });
   const root = mkdtempSync(path.join(tmpdir(), "gt-git-github-"));
@@ -116,7 +122,7 @@ export async function startGitGitHub(options: { token?: string } = {}): Promise<
         REMOTE_USER: "x-access-token",
         REMOTE_ADDR: "127.0.0.1",
         GIT_CONFIG_NOSYSTEM: "1",
-      },
+      } as unknown as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -165,7 +171,7 @@ export async function startGitGitHub(options: { token?: string } = {}): Promise<
   async function forward(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length") headers[k] = v;
-    const answer = await fetch(`${fake.url}${url.pathname}${url.search}`, { method: req.method, headers, body: req.method === "GET" || req.method === "HEAD" ? undefined : body });
+    const answer = await fetch(`${fake.url}${url.pathname}${url.search}`, { method: req.method, headers, body: req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(body) });
     const text = Buffer.from(await answer.arrayBuffer());
     res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
     res.end(text);
@@ -196,7 +202,7 @@ export async function startGitGitHub(options: { token?: string } = {}): Promise<
       if (!head || !base || !title || !heads[head] || !heads[base]) return send(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "invalid" }] });
       const open = prs.find((p) => p.owner === owner && p.repo === repo && p.head === head && fake.getPr(prUrl(owner, repo, p.number).replace(origin, fake.url)).state === "open");
       if (open) return send(res, 422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${head}.` }] });
-      const { pr } = fake.addPr({ owner, repo, headRef: head, baseRef: base, headSha: heads[head] });
+      const { pr } = fake.addPr({ owner, repo, headRef: head, baseRef: base, headSha: heads[head], checkRuns: [...(options.newPrCheckRuns ?? [])] });
       prs.push({ owner, repo, number: pr.number, head, base });
       return send(res, 201, { number: pr.number, state: "open", title, html_url: prUrl(owner, repo, pr.number), head: { ref: head, sha: heads[head] }, base: { ref: base } });
     }
@@ -257,7 +263,7 @@ export async function startGitGitHub(options: { token?: string } = {}): Promise<
   async function forwardQuiet(req: IncomingMessage, url: URL, body: Buffer) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length") headers[k] = v;
-    const answer = await fetch(`${fake.url}${url.pathname}${url.search}`, { method: req.method, headers, body });
+    const answer = await fetch(`${fake.url}${url.pathname}${url.search}`, { method: req.method, headers, body: new Uint8Array(body) });
     return { status: answer.status, text: await answer.text() };
   }
 
