@@ -12,7 +12,8 @@ import type { Activity, ToolCall } from "./stream";
 //   stays in the environment, never in argv or a file.
 // - `--sandbox workspace-write` for a polecat (it edits and commits), `read-only` for a refinery and the
 //   mayor; `approval_policy="never"` (there is nobody to ask); `--cd` the repository.
-// - The provider is Codex's default OpenAI one: OPENAI_BASE_URL / OPENAI_API_KEY from the town's env vars.
+// - The provider is Codex's default OpenAI one: OPENAI_API_KEY from the town's env vars, and OPENAI_BASE_URL
+//   turned into `-c openai_base_url=…` (see codexArgs).
 // - `--json` prints JSONL events: thread.started {thread_id}, item.started / item.completed {item: {type:
 //   agent_message | command_execution | mcp_tool_call | file_change …}}, turn.completed, turn.failed, error.
 // - The mayor continues its conversation with `codex exec resume <thread_id> <prompt>`.
@@ -35,7 +36,7 @@ export const CODEX_MCP_ENV_VARS = [
 /** A TOML value for a `-c key=value` override (strings and string arrays are all we need). */
 export const toml = (value: string | string[]): string => (Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(",")}]` : JSON.stringify(value));
 
-export function codexArgs(request: Pick<TurnRequest, "prompt" | "cwd" | "access" | "mcp" | "resumeSessionId" | "model">): string[] {
+export function codexArgs(request: Pick<TurnRequest, "prompt" | "cwd" | "access" | "mcp" | "resumeSessionId" | "model">, env: Record<string, string | undefined> = {}): string[] {
   const server = `mcp_servers.${MCP_SERVER_NAME}`;
   const args = ["exec"];
   if (request.resumeSessionId) args.push("resume", request.resumeSessionId);
@@ -58,6 +59,9 @@ export function codexArgs(request: Pick<TurnRequest, "prompt" | "cwd" | "access"
     "-c",
     `${server}.default_tools_approval_mode=${toml("approve")}`,
   );
+  // Verified with codex-cli 0.171.0: the OPENAI_BASE_URL env var was NOT honoured (it went to api.openai.com),
+  // the `openai_base_url` config key was. A town's OPENAI_BASE_URL is passed that way (a URL, not a secret).
+  if (env.OPENAI_BASE_URL) args.push("-c", `openai_base_url=${toml(env.OPENAI_BASE_URL)}`);
   if (request.model) args.push("--model", request.model);
   // The prompt from stdin (`-`): it can be long, and argv is visible to every user of the host.
   args.push("-");
@@ -110,7 +114,8 @@ export function consumeCodexLine(state: { threadId: string | null; finalText: st
     case "turn.failed":
     case "error": {
       const message = String((event.error as { message?: unknown })?.message ?? event.message ?? "error");
-      state.failed = message;
+      // "Reconnecting... 2/5 (…)" errors are transient notices; the run fails on turn.failed or a final error.
+      if (!(event.type === "error" && /^Reconnecting\b/.test(message))) state.failed = message;
       touch("error");
       return [`[codex] ${event.type}: ${message.slice(0, 400)}`];
     }
@@ -128,7 +133,7 @@ export function createCodexDriver(options: { bin: string; graceMs?: number }): A
       // Codex is not told about a tool allow-list the way Claude is: its sandbox is the limit.
       const result = await runAgentProcess({
         command: options.bin,
-        args: codexArgs(request),
+        args: codexArgs(request, request.env),
         cwd: request.cwd,
         env: { ...request.env, GIT_TERMINAL_PROMPT: "0" },
         stdin: request.prompt,

@@ -61,6 +61,7 @@ describe("codex command line", () => {
     expect(args.at(-1)).toBe("-"); // the prompt goes through stdin
     expect(args.join(" ")).not.toContain("secret prompt");
     expect(codexArgs({ prompt: "p", cwd: "/w", access: "read", mcp: { command: "node", args: [] }, resumeSessionId: "th-1" }).slice(0, 4)).toEqual(["exec", "resume", "th-1", "--json"]);
+    expect(codexArgs({ prompt: "p", cwd: "/w", access: "read", mcp: { command: "node", args: [] } }, { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" })).toContain('openai_base_url="http://127.0.0.1:9/v1"');
   });
   it("reads its JSONL events", () => {
     const state = { threadId: null as string | null, finalText: "", failed: null as string | null, calls: [] as never[], activity: { lastEventType: null, lastEventAt: null, activeTools: [] as string[] } };
@@ -68,6 +69,7 @@ describe("codex command line", () => {
     consumeCodexLine(state, JSON.stringify({ type: "item.started", item: { id: "i1", type: "mcp_tool_call", server: "gastown", tool: "gt_done", arguments: {} } }));
     expect(state.activity.activeTools).toEqual(["mcp__gastown__gt_done"]);
     consumeCodexLine(state, JSON.stringify({ type: "item.completed", item: { id: "i1", type: "mcp_tool_call", server: "gastown", tool: "gt_done", status: "completed" } }));
+    consumeCodexLine(state, JSON.stringify({ type: "error", message: "Reconnecting... 2/5 (stream disconnected)" }));
     consumeCodexLine(state, JSON.stringify({ type: "item.completed", item: { id: "i2", type: "agent_message", text: "All done." } }));
     expect(state).toMatchObject({ threadId: "th-9", finalText: "All done.", failed: null });
     expect(calledSuccessfully(state, "gt_done")).toBe(true);
