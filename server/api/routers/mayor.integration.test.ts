@@ -39,6 +39,10 @@ const callerAs = (u: User) => createCaller({ db, user: { id: u.id, email: u.emai
 const mayorRow = () => db.agentMetadata.findFirstOrThrow({ where: { townId, role: "mayor" } });
 
 beforeAll(async () => {
+  // The operator's runtimes as the router reports them (read once, when the adapters are first built): a
+  // default command, so the mayor's status says "starting" rather than "no runtime". The ticks below run
+  // on this test's own local runtime.
+  process.env.GASTOWN_AGENT_COMMANDS = "default=node scripts/test-agent.mjs";
   api = await startAgentApiServer();
   workRoot = mkdtempSync(join(tmpdir(), "gastown-mayor-"));
   const pool = getPool();
