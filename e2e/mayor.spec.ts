@@ -56,6 +56,14 @@ test("a person writes to the mayor: it slings a bead, answers, and the action li
   await page.getByTestId("mayor-action").filter({ hasText: "health check endpoint" }).getByRole("link").click();
   await expect(page).toHaveURL(new RegExp(`/towns/${townId}/beads/[^/]+$`));
   await expect(page.getByTestId("bead-title")).toContainText("add a health check endpoint");
+
+  // and a polecat works on it: a later tick hooks and dispatches one (B1), as for any open issue
+  await expect(async () => {
+    await forceTick(request, townId);
+    await page.reload();
+    await expect(page.getByTestId("timeline")).toContainText("hooked", { timeout: 2_000 });
+  }).toPass({ timeout: 30_000, intervals: [500, 1_000, 2_000] });
+  await expect(page.getByTestId("bead-title")).not.toContainText(/\bopen\b/);
 });
 
 test("the composer is disabled with a reason: for a viewer, and while no runtime is configured", async ({ page, browser }) => {
