@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { makeRig, makeTown, makeUser } from "../../prisma/factories";
 import { ensureClaude } from "../scripts/install-claude.mjs";
 import { completedRun } from "../../server/testing/fake-github/server";
 import { startGitGitHub, type GitGitHub } from "../testing/git-github";
+import { expectOk, expectTools, filesUnder, until } from "../testing/e2e";
 import { say, startScriptedModel, tool, type ModelRequest, type ModelScript, type ScriptedModel } from "../testing/scripted-model";
 
 // The agent kit end to end with the REAL Claude Code binary (STACK.md §9), driven by a scripted model:
@@ -38,17 +39,6 @@ const REPO = "widgets";
 const FILE = "WIDGET.md";
 const FILE_CONTENT = "# Widget API\n\nThe widget API, written by a polecat.\n";
 
-async function until<T>(what: string, tick: () => Promise<unknown>, check: () => Promise<T | null | false | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await tick();
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 /** The agent id from gt_prime's tool result (the scripted model needs it to name the checkout). */
 function primedAgentId(req: ModelRequest): string {
   const result = req.toolResults.find((r) => r.name === "mcp__gastown__gt_prime");
@@ -57,18 +47,6 @@ function primedAgentId(req: ModelRequest): string {
   const prime = JSON.parse(result.text) as { agent: { id: string }; hooked_bead: { title: string } | null };
   if (!prime.hooked_bead) throw new Error("gt_prime shows no hooked bead");
   return prime.agent.id;
-}
-
-function expectTools(req: ModelRequest, names: string[]) {
-  const missing = names.filter((n) => !req.tools.includes(n));
-  if (missing.length) throw new Error(`tools missing from the request: ${missing.join(", ")} (offered: ${req.tools.filter((t) => t.startsWith("mcp__")).join(", ") || "no MCP tools"})`);
-}
-
-function expectOk(req: ModelRequest, name: string, contains?: string) {
-  const result = req.toolResults.find((r) => r.name === name);
-  if (!result) throw new Error(`expected a ${name} result, got ${JSON.stringify(req.toolResults.map((r) => r.name))}`);
-  if (result.isError) throw new Error(`${name} failed: ${result.text.slice(0, 400)}`);
-  if (contains && !result.text.includes(contains)) throw new Error(`${name} result lacks ${JSON.stringify(contains)}: ${result.text.slice(0, 400)}`);
 }
 
 function polecatScript(workRoot: string): ModelScript {
@@ -130,15 +108,6 @@ function idlePolecatScript(): ModelScript {
       { check: (req) => void primedAgentId(req), reply: () => [say("I could not find anything to change.")] },
     ],
   };
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (name === "node_modules" || name === "objects") return [];
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
 }
 
 describe.skipIf(!installed.ok)(`Claude Code end to end through the agent kit${installed.ok ? "" : ` (SKIPPED: ${SKIP_REASON})`}`, () => {
