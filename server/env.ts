@@ -19,6 +19,12 @@ const EnvSchema = z.object({
   SENTRY_DSN: z.string().optional(),
   GASTOWN_LOCAL_TICKER: z.enum(["0", "1"]).default("1"),
   GASTOWN_PUBLIC_URL: z.string().url().optional(),
+  // Who may create an account (issue 13): anyone, invited addresses only, or nobody new. The first user of an
+  // empty database can always sign up.
+  GASTOWN_SIGNUP: z.enum(["open", "invite", "closed"]).default("open"),
+  // How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the client is the TCP
+  // peer). Rate limits key on the address this many hops from the right; a header a client wrote is ignored.
+  GASTOWN_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
