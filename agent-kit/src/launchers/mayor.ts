@@ -81,9 +81,12 @@ export async function runMayor(ctx: LauncherContext, clock: { now(): number } = 
       }
     }
     lastMailAt = clock.now();
+    // Its answer may carry more mail (delivered now, so never dropped): it joins this turn.
+    const working = await ctx.api.heartbeat({ status: "working", last_event_type: "mail_received", last_event_at: new Date(clock.now()).toISOString() });
+    if (working.ok) pending.push(...mailOf(working.body));
+    else ctx.log(`[gastown] heartbeat failed: ${formatApiError(working)}`);
     const mail = pending.splice(0, pending.length);
     ctx.log(`[gastown] ${mail.length} message(s); working`);
-    await ctx.api.heartbeat({ status: "working", last_event_type: "mail_received", last_event_at: new Date(clock.now()).toISOString() });
 
     // Keep the mayor visibly working while a long turn runs (one heartbeat at a time). Mail that arrives
     // during a turn is answered in the next one.
