@@ -4,7 +4,7 @@ import { AdapterConfigError, loadAdapterConfig, splitCommandLine } from "./confi
 describe("loadAdapterConfig", () => {
   it("defaults to github.com and no runtimes", () => {
     const config = loadAdapterConfig({});
-    expect(config.github).toEqual({ apiUrl: "https://api.github.com", webUrl: "https://github.com" });
+    expect(config.github).toEqual({ apiUrl: "https://api.github.com", webUrl: "https://github.com", sharedToken: { all: false, owners: [], townIds: [] }, allowedRepos: null });
     expect(config.agentCommands).toEqual({});
     expect(config.httpRuntimes).toEqual({});
     expect(config.local).toMatchObject({ workRoot: ".data/agents", stopGraceMs: 10_000, logMaxBytes: 1024 * 1024, baseEnv: {} });
@@ -16,7 +16,7 @@ describe("loadAdapterConfig", () => {
       GITHUB_WEB_URL: "https://git.example.com/",
       GITHUB_TOKEN: "ghp_x",
     });
-    expect(config.github).toEqual({ apiUrl: "https://git.example.com/api/v3", webUrl: "https://git.example.com", token: "ghp_x" });
+    expect(config.github).toMatchObject({ apiUrl: "https://git.example.com/api/v3", webUrl: "https://git.example.com", token: "ghp_x" });
   });
 
   it("parses named commands into argv without a shell, and GASTOWN_AGENT_COMMAND as 'default'", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAllowedRepos, parseSharedTokenPolicy, type RepoPattern, type SharedTokenPolicy } from "./github/tenancy";
 
 /**
  * Operator configuration of the adapters (SPEC.md §4.4, §4.5), parsed once from the environment.
@@ -8,7 +9,9 @@ import { z } from "zod";
  *
  * Formats:
  * - `GITHUB_API_URL` (default `https://api.github.com`), `GITHUB_WEB_URL` (default `https://github.com`),
- *   `GITHUB_TOKEN` (optional fallback when a town has no token of its own).
+ *   `GITHUB_TOKEN` (optional fallback when a town has no token of its own, and only for the towns that
+ *   `GASTOWN_SHARED_GITHUB_TOKEN` allows: `all`, or `owner:<email>,town:<id>,…`; default nobody).
+ * - `GASTOWN_ALLOWED_REPOS`: optional allow-list of repositories, `owner/repo` or `owner/*`, comma-separated.
  * - `GASTOWN_AGENT_COMMANDS`: `name=command args,other=command args` — entries separated by commas (so a
  *   command cannot contain a comma), the command split into argv like a shell would split words (single
  *   and double quotes group, no expansion, no shell is ever run).
@@ -41,8 +44,12 @@ export interface AdapterConfig {
     apiUrl: string;
     /** Web host on which rig and PR URLs live, without a trailing slash. */
     webUrl: string;
-    /** Operator-wide token, used when a town has none (SPEC.md §3 decision 11). */
+    /** Operator-wide token, used when a town has none and the policy allows it (SPEC.md §3 decision 11, §5). */
     token?: string;
+    /** Who may use `token` (GASTOWN_SHARED_GITHUB_TOKEN); absent = nobody. */
+    sharedToken?: SharedTokenPolicy;
+    /** GASTOWN_ALLOWED_REPOS; null or absent = any repository on the web host. */
+    allowedRepos?: RepoPattern[] | null;
   };
   /** Named commands for the `local` runtime, already split into argv. */
   agentCommands: Record<string, string[]>;
@@ -209,6 +216,8 @@ const EnvSchema = z.object({
   GITHUB_API_URL: httpUrl("GITHUB_API_URL", DEFAULT_GITHUB_API_URL),
   GITHUB_WEB_URL: httpUrl("GITHUB_WEB_URL", DEFAULT_GITHUB_WEB_URL),
   GITHUB_TOKEN: optionalString,
+  GASTOWN_SHARED_GITHUB_TOKEN: optionalString,
+  GASTOWN_ALLOWED_REPOS: optionalString,
   GASTOWN_AGENT_COMMANDS: optionalString,
   GASTOWN_AGENT_COMMAND: optionalString,
   GASTOWN_RUNTIMES: optionalString,
@@ -233,11 +242,25 @@ export function loadAdapterConfig(env: Record<string, string | undefined> = proc
       throw new AdapterConfigError(`the runtime name '${name}' is both an agent command and an http runtime`);
     }
   }
+  let sharedToken: SharedTokenPolicy;
+  let allowedRepos: RepoPattern[] | null;
+  try {
+    sharedToken = parseSharedTokenPolicy(e.GASTOWN_SHARED_GITHUB_TOKEN);
+    allowedRepos = parseAllowedRepos(e.GASTOWN_ALLOWED_REPOS);
+  } catch (err) {
+    throw new AdapterConfigError(err instanceof Error ? err.message : String(err));
+  }
   const baseEnv: Record<string, string> = {};
   if (e.PATH) baseEnv.PATH = e.PATH;
   if (e.HOME) baseEnv.HOME = e.HOME;
   return {
-    github: { apiUrl: e.GITHUB_API_URL, webUrl: e.GITHUB_WEB_URL, ...(e.GITHUB_TOKEN ? { token: e.GITHUB_TOKEN } : {}) },
+    github: {
+      apiUrl: e.GITHUB_API_URL,
+      webUrl: e.GITHUB_WEB_URL,
+      ...(e.GITHUB_TOKEN ? { token: e.GITHUB_TOKEN } : {}),
+      sharedToken,
+      allowedRepos,
+    },
     agentCommands,
     httpRuntimes,
     local: {

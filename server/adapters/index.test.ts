@@ -62,11 +62,28 @@ describe("createAdapters", () => {
     expect((await adapters.createRuntime(null).status(["agent-1"])).get("agent-1")).toEqual({ status: "exited", exitCode: 4 });
   });
 
-  it("resolves the GitHub token: town secret first, else GITHUB_TOKEN, else none", () => {
-    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).resolveGitHubToken("town-token")).toBe("town-token");
-    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).resolveGitHubToken(null)).toBe("env-token");
-    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).resolveGitHubToken("  ")).toBe("env-token");
-    expect(adaptersWith({}).resolveGitHubToken(undefined)).toBeNull();
+  it("resolves the GitHub token: town secret first, else GITHUB_TOKEN only for the towns the operator allows, else none", () => {
+    const town = { id: "t1", ownerEmail: "Alice@Acme.com" };
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).resolveGitHubToken(town, "town-token")).toBe("town-token");
+    // default: the operator's token serves nobody
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).resolveGitHubToken(town, null)).toBeNull();
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token" }).gitHubTokenFor(town, "  ")).toMatchObject({ token: null, problem: "shared_not_allowed" });
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token", GASTOWN_SHARED_GITHUB_TOKEN: "all" }).resolveGitHubToken(town, "  ")).toBe("env-token");
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token", GASTOWN_SHARED_GITHUB_TOKEN: "owner:alice@acme.com" }).resolveGitHubToken(town, null)).toBe("env-token");
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token", GASTOWN_SHARED_GITHUB_TOKEN: "town:t1" }).resolveGitHubToken(town, null)).toBe("env-token");
+    expect(adaptersWith({ GITHUB_TOKEN: "env-token", GASTOWN_SHARED_GITHUB_TOKEN: "owner:bob@acme.com,town:t2" }).resolveGitHubToken(town, null)).toBeNull();
+    expect(adaptersWith({ GASTOWN_SHARED_GITHUB_TOKEN: "all" }).gitHubTokenFor(town, undefined)).toMatchObject({ token: null, problem: "none_configured" });
+  });
+
+  it("refuses repositories outside GASTOWN_ALLOWED_REPOS, allows any without it", () => {
+    expect(adaptersWith({}).repoRefusal("https://github.com/evil/repo")).toBeNull();
+    const limited = adaptersWith({ GASTOWN_ALLOWED_REPOS: "acme/*,other/one" });
+    expect(limited.repoRefusal("https://github.com/acme/app.git")).toBeNull();
+    expect(limited.repoRefusal("https://github.com/Other/One")).toBeNull();
+    expect(limited.repoRefusal("https://github.com/other/two")).toMatch(/other\/two is not in .*GASTOWN_ALLOWED_REPOS/);
+    expect(limited.repoRefusal("https://gitlab.com/acme/app")).toMatch(/not on https:\/\/github.com/);
+    expect(() => adaptersWith({ GASTOWN_ALLOWED_REPOS: "acme" })).toThrow(/GASTOWN_ALLOWED_REPOS: 'acme'/);
+    expect(() => adaptersWith({ GASTOWN_SHARED_GITHUB_TOKEN: "everyone" })).toThrow(/GASTOWN_SHARED_GITHUB_TOKEN: 'everyone'/);
   });
 
   it("the GitHub adapter uses the configured web host", () => {

@@ -6,6 +6,7 @@ import { LocalProcessRegistry, createLocalRuntime, resolveCommandArgv } from "./
 import type { AgentExitListener, AgentRuntime } from "./agent-runtime/types";
 import { createOctokitGitHub } from "./github/octokit";
 import type { GitHub } from "./github/types";
+import { repoRefusal, resolveTownGitHubToken, type GitHubTokenResolution, type TownRef } from "./github/tenancy";
 
 /**
  * Picks the real adapters from the operator configuration (SPEC.md §4.4, §4.5).
@@ -53,8 +54,15 @@ export interface Adapters {
    * Throws UnknownRuntimeError for a name that is not configured.
    */
   createRuntime(name?: string | null): AgentRuntime;
-  /** Town secret `git_auth.github_token`, else the operator's GITHUB_TOKEN (SPEC.md §3 decision 11). */
-  resolveGitHubToken(townToken: string | null | undefined): string | null;
+  /**
+   * Town secret `git_auth.github_token`, else the operator's GITHUB_TOKEN when GASTOWN_SHARED_GITHUB_TOKEN
+   * allows this town (SPEC.md §3 decision 11, §5 Tenants); else no token, with the reason.
+   */
+  gitHubTokenFor(town: TownRef, townToken: unknown): GitHubTokenResolution;
+  /** The token of `gitHubTokenFor`, or null. */
+  resolveGitHubToken(town: TownRef, townToken: unknown): string | null;
+  /** Why the server refuses to act on this repository (GASTOWN_ALLOWED_REPOS), or null. */
+  repoRefusal(gitUrl: string | null | undefined): string | null;
   /** Where local agent exits go (the tick wiring enqueues `agent_completed`); may be set after creation. */
   setAgentExitListener(listener: AgentExitListener | null): void;
 }
@@ -131,7 +139,9 @@ export function createAdapters(options: CreateAdaptersOptions = {}): Adapters {
       }
       return runtime;
     },
-    resolveGitHubToken: (townToken) => (townToken && townToken.trim() !== "" ? townToken : (config.github.token ?? null)),
+    gitHubTokenFor: (town, townToken) => resolveTownGitHubToken(config.github, town, townToken),
+    resolveGitHubToken: (town, townToken) => resolveTownGitHubToken(config.github, town, townToken).token,
+    repoRefusal: (gitUrl) => repoRefusal(config.github.allowedRepos ?? null, config.github.webUrl, gitUrl),
     setAgentExitListener(listener) {
       exitListener = listener;
     },
@@ -140,6 +150,7 @@ export function createAdapters(options: CreateAdaptersOptions = {}): Adapters {
 
 export { loadAdapterConfig, AdapterConfigError } from "./config";
 export type { AdapterConfig } from "./config";
+export type { TownRef, GitHubTokenResolution } from "./github/tenancy";
 export type { GitHub, PrFeedback, PrStatus, MergeResult, CreateBranchResult } from "./github/types";
 export { samePrRepo, parsePrUrl, parseRepoUrl, parsePrUrlOrThrow, parseRepoUrlOrThrow, GitHubUrlError } from "./github/types";
 export type { AgentRuntime, AgentStartSpec, AgentExit, AgentExitListener, StartResult, StopResult, RuntimeAgentStatus } from "./agent-runtime/types";

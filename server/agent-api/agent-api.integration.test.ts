@@ -515,7 +515,7 @@ describe("mayor: convoys", () => {
     const branch = `convoy/search-index-api-ui/${convoyId.slice(0, 8)}/head`;
     expect(res.json).toMatchObject({ feature_branch: branch, feature_branch_on_github: "created", merge_mode: "review-then-land", staged: false, total_beads: 3 });
     expect(JSON.stringify(res.json)).not.toContain("town-secret-token");
-    expect(calls).toEqual([{ townToken: "town-secret-token", repoUrl: rig.gitUrl, branch, fromBranch: "main" }]);
+    expect(calls).toEqual([{ town: { id: town.id, ownerEmail: expect.any(String) }, townToken: "town-secret-token", repoUrl: rig.gitUrl, branch, fromBranch: "main" }]);
 
     const convoy = await db.bead.findUniqueOrThrow({ where: { id: convoyId }, include: { convoy: true } });
     expect(convoy).toMatchObject({

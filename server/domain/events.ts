@@ -47,7 +47,7 @@ export const EventPayloadSchemas = {
   pr_auto_merge: z.object({ mr_bead_id: Id, pr_url: z.string() }),
   auto_merge_cleared: z.object({
     mr_bead_id: Id,
-    reason: z.enum(["fresh_feedback", "merge_failed", "merge_error", "repo_mismatch"]),
+    reason: z.enum(["fresh_feedback", "merge_failed", "merge_error", "repo_mismatch", "repo_not_allowed"]),
   }),
   poll_nonnull_result: z.object({ mr_bead_id: Id }),
   poll_null_result: z.object({ mr_bead_id: Id, pr_url: z.string() }),

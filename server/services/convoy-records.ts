@@ -3,6 +3,7 @@ import { convoyFeatureBranch } from "../agent-api/convoy-dag";
 import { LABELS } from "../domain/constants";
 import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../domain/settings";
 import { asRecord, insertTownEvents, json, type Tx } from "../db/tx";
+import { townTokenOf, type TownRef } from "../adapters/github/tenancy";
 
 // Creating a convoy with its tasks (DOMAIN.md §6.6), shared by the mayor's gt_sling_batch and the browser's
 // convoy.create: the convoy bead (no rig, `gt:convoy`, its feature branch), convoy_metadata, one issue per
@@ -45,11 +46,16 @@ export interface ConvoyRecords {
   taskIds: string[];
   /** the town's own GitHub token, if any, for creating the feature branch */
   townToken: string | null;
+  /** the town and its owner, for the shared-token policy */
+  town: TownRef;
 }
 
 export async function insertConvoyWithTasks(tx: Tx, input: ConvoyRecordsInput): Promise<ConvoyRecords> {
   const { townId, rig, now } = input;
-  const settings = await tx.townSettings.findUnique({ where: { townId }, select: { config: true } });
+  const [settings, townRow] = await Promise.all([
+    tx.townSettings.findUnique({ where: { townId }, select: { config: true } }),
+    tx.town.findUnique({ where: { id: townId }, select: { owner: { select: { email: true } } } }),
+  ]);
   const defaults = convoyDefaults(settings?.config, rig.config);
   const mergeMode = input.mergeMode ?? defaults.mergeMode;
   const staged = input.staged ?? defaults.staged;
@@ -129,6 +135,6 @@ export async function insertConvoyWithTasks(tx: Tx, input: ConvoyRecordsInput): 
     ],
     now,
   );
-  const townToken = asRecord(asRecord(settings?.config).git_auth).github_token;
-  return { convoyId, featureBranch, mergeMode, staged, taskIds, townToken: typeof townToken === "string" && townToken ? townToken : null };
+  const townToken = townTokenOf(asRecord(asRecord(settings?.config).git_auth).github_token);
+  return { convoyId, featureBranch, mergeMode, staged, taskIds, townToken, town: { id: townId, ownerEmail: townRow?.owner.email ?? null } };
 }

@@ -21,6 +21,7 @@ import {
 import { getRigOrThrow } from "./rigs";
 import { insertConvoyWithTasks } from "./convoy-records";
 import { decodeCursor, encodeCursor } from "./beads";
+import type { TickDeps } from "../tick/run-tick";
 
 // Convoys as people drive them (SPEC.md §4.1 convoys pages, DOMAIN.md §6.6): list with progress, detail with
 // tracked beads and their MRs, create with tasks and dependencies (the agent API's DAG validator: a cycle
@@ -179,7 +180,7 @@ export interface ConvoyCreateInput {
  * effort (a failure is reported, never undoes the convoy). No agent is created here: B1 assigns.
  */
 export async function createConvoy(
-  deps: { github: Pick<GitHub, "createBranch">; resolveGitHubToken(t: string | null | undefined): string | null } | null,
+  deps: Pick<TickDeps, "resolveGitHubToken" | "repoRefusal"> & { github: Pick<GitHub, "createBranch"> } | null,
   db: PrismaClient,
   townId: string,
   actorUserId: string,
@@ -207,10 +208,10 @@ export async function createConvoy(
   });
 
   let featureBranchOnGitHub: "created" | "exists" | "failed" | "skipped" = "skipped";
-  if (deps && created.rig.gitUrl) {
+  if (deps && created.rig.gitUrl && !deps.repoRefusal(created.rig.gitUrl)) {
     try {
       const res = await deps.github.createBranch({
-        token: deps.resolveGitHubToken(created.townToken),
+        token: deps.resolveGitHubToken(created.town, created.townToken),
         repoUrl: created.rig.gitUrl,
         branch: created.featureBranch,
         fromBranch: created.rig.defaultBranch || "main",

@@ -59,7 +59,8 @@ export function testTickDeps(over: Partial<TickDeps> & { runtime?: AgentRuntime 
       if (!runtime) throw new Error("no runtime");
       return runtime;
     },
-    resolveGitHubToken: (t) => t ?? null,
+    resolveGitHubToken: (_town, t) => (typeof t === "string" && t.trim() !== "" ? t : null),
+    repoRefusal: () => null,
     mintToken: (client, claims, now) => mintAgentTokenSql(client as never, { ...claims, role: claims.role as AgentRole }, now),
     applyEvent,
     apiUrl: "http://127.0.0.1:9",

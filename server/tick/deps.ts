@@ -8,6 +8,8 @@ import type { AgentRole } from "../domain/types";
 import { getEnv } from "../env";
 import { captureToSentry } from "./capture";
 import { enqueueEvents } from "./enqueue";
+import { secretsOfAdapterConfig } from "../secrets/redact";
+import { registerOperatorSecrets, townSecrets } from "../secrets/town-secrets";
 import type { TickDeps } from "./run-tick";
 
 // The app's tick dependencies, built once per process: the real pool, the real adapters chosen by the
@@ -21,15 +23,19 @@ export function publicApiUrl(): string {
   return (env.GASTOWN_PUBLIC_URL ?? env.BETTER_AUTH_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/+$/, "");
 }
 
-/** A finished local agent process becomes `agent_completed` for its town (unknown agents are ignored). */
+/** A finished local agent process becomes `agent_completed` for its town (unknown agents are ignored). Its
+ *  reason is the runtime's text, so it passes the town's redactor before it is stored (SPEC.md §5). */
 export function enqueueAgentExits(adapters: Adapters, pool: pg.Pool) {
+  registerOperatorSecrets(secretsOfAdapterConfig(adapters.config));
   adapters.setAgentExitListener(async (agentId, exit) => {
     const { rows } = await pool.query(`SELECT town_id FROM agent_metadata WHERE bead_id = $1`, [agentId]);
     if (!rows[0]) return; // deleted meanwhile
+    const townId = rows[0].town_id as string;
+    const secrets = await townSecrets(pool, townId);
     await enqueueEvents(
       pool,
-      rows[0].town_id as string,
-      [{ eventType: "agent_completed", agentId, payload: { status: exit.status, reason: exit.reason.slice(0, 500) } }],
+      townId,
+      [{ eventType: "agent_completed", agentId, payload: { status: exit.status, reason: secrets.text(exit.reason).slice(0, 500) } }],
       new Date(),
     );
   });
@@ -43,11 +49,14 @@ export function buildTickDeps(input: {
   captureException?: TickDeps["captureException"];
 }): TickDeps {
   const { adapters } = input;
+  // The adapters' GITHUB_TOKEN and runtime secrets are masked wherever the redactor runs (SPEC.md §5).
+  registerOperatorSecrets(secretsOfAdapterConfig(adapters.config));
   return {
     pool: input.pool,
     github: adapters.github,
     runtimeFor: (name) => adapters.createRuntime(name ?? null),
-    resolveGitHubToken: (t) => adapters.resolveGitHubToken(t),
+    resolveGitHubToken: (town, t) => adapters.resolveGitHubToken(town, t),
+    repoRefusal: (gitUrl) => adapters.repoRefusal(gitUrl),
     mintToken: (client, claims, now) => mintAgentTokenSql(client as never, { ...claims, role: claims.role as AgentRole }, now),
     applyEvent,
     apiUrl: input.apiUrl,

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { AgentStartSpec } from "../adapters/agent-runtime/types";
+import type { TownRef } from "../adapters/github/tenancy";
 import type { TownConfig } from "../domain/settings";
 import type { DispatchResolution } from "../domain/state-actions";
 import type { PgTownRepo } from "./pg-repo";
@@ -14,11 +15,12 @@ export async function dispatchSpec(
   deps: TickDeps,
   client: pg.PoolClient,
   repo: PgTownRepo,
-  townId: string,
+  town: TownRef,
   townConfig: TownConfig,
   d: DispatchResolution,
   now: Date,
 ): Promise<AgentStartSpec> {
+  const townId = town.id;
   if (d.beadId === null) return mayorSpec(deps, client, townId, townConfig, d, now);
   const bead = await repo.getBead(d.beadId);
   const agent = await repo.getAgent(d.agentId);
@@ -56,7 +58,8 @@ export async function dispatchSpec(
     }),
     apiUrl: deps.apiUrl,
     agentToken,
-    gitToken: deps.resolveGitHubToken(townConfig.git_auth?.github_token),
+    // The one resolver (town secret, else the operator's token only if GASTOWN_SHARED_GITHUB_TOKEN allows it).
+    gitToken: deps.resolveGitHubToken(town, townConfig.git_auth?.github_token),
     townEnv: townConfig.env_vars ?? {},
   };
 }

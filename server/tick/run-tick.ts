@@ -8,6 +8,7 @@ import type { TownConfig } from "../domain/settings";
 import type { World } from "../domain/types";
 import type { AgentRuntime, AgentStartSpec } from "../adapters/agent-runtime/types";
 import type { GitHub } from "../adapters/github/types";
+import type { TownRef } from "../adapters/github/tenancy";
 import type { SqlClient } from "../db/pool";
 import { drainEvents, type ApplyEventFn, type PoisonedEvent } from "./drain";
 import { enqueueEvents, type EventToEnqueue } from "./enqueue";
@@ -17,6 +18,8 @@ import { buildSideEffect, type SideEffectJob } from "./side-effects";
 import { TickTx } from "./tx";
 import { dispatchSpec } from "./dispatch-spec";
 import { housekeeping } from "./housekeeping";
+import { townRedactor } from "../secrets/town-secrets";
+import type { Redactor } from "../secrets/redact";
 
 // One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
 //   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
@@ -35,7 +38,10 @@ export interface TickDeps {
   github: GitHub;
   /** The town's runtime by the name its owner picked (null = the operator's default). May throw. */
   runtimeFor(name: string | null | undefined): AgentRuntime;
-  resolveGitHubToken(townToken: string | null | undefined): string | null;
+  /** The town's GitHub token: its own, else the operator's if GASTOWN_SHARED_GITHUB_TOKEN allows the town, else null. */
+  resolveGitHubToken(town: TownRef, townToken: unknown): string | null;
+  /** Why no clone, poll or merge may touch this repository (GASTOWN_ALLOWED_REPOS), or null. */
+  repoRefusal(gitUrl: string | null | undefined): string | null;
   mintToken(client: SqlClient, claims: { townId: string; agentId: string; role: string }, now: Date): Promise<string>;
   applyEvent: ApplyEventFn;
   /** Base URL agents call back (GASTOWN_API_URL). */
@@ -109,9 +115,17 @@ const DEFAULT_LEASE_MS = 60_000;
 /** What the lease claim returns with it, in the same statement. */
 interface Claim {
   townConfig: TownConfig;
-  /** `working`/`stalled` agents, for the observation pre-phase */
-  observe: string[];
+  /** the town id and its owner's email, for the shared-token policy */
+  town: TownRef;
+  /** `working`/`stalled` agents with the runtime each was started on, for the observation pre-phase */
+  observe: ObservedAgent[];
   pendingEvents: number;
+}
+
+interface ObservedAgent {
+  id: string;
+  /** the runtime it was started on (null: started before this was recorded → the town's runtime) */
+  runtime: string | null;
 }
 
 /** Claims the town's tick lease (null when another caller holds an unexpired one), reading in the same
@@ -120,13 +134,17 @@ async function claimTick(client: SqlClient, townId: string, owner: string, now: 
   const { rows } = await client.query(
     `UPDATE towns SET tick_lease_owner = $2, tick_lease_until = $3 WHERE id = $1 AND tick_lease_until < $4
      RETURNING (SELECT config FROM town_settings WHERE town_id = $1) AS config,
-               (SELECT coalesce(array_agg(bead_id), '{}') FROM agent_metadata WHERE town_id = $1 AND (status IN ('working', 'stalled') OR (role = 'mayor' AND status = 'waiting'))) AS observe,
+               (SELECT email FROM users WHERE users.id = towns.owner_user_id) AS owner_email,
+               (SELECT coalesce(json_agg(json_build_object('id', bead_id, 'runtime', runtime_name)), '[]') FROM agent_metadata WHERE town_id = $1 AND (status IN ('working', 'stalled') OR (role = 'mayor' AND status = 'waiting'))) AS observe,
                (SELECT count(*)::int FROM town_events
                  WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending`,
     [townId, owner, new Date(now.getTime() + leaseMs), now],
   );
   if (!rows[0]) return null;
-  return { townConfig: (rows[0].config ?? {}) as TownConfig, observe: rows[0].observe as string[], pendingEvents: Number(rows[0].pending) };
+  return {
+    townConfig: (rows[0].config ?? {}) as TownConfig,
+    town: { id: townId, ownerEmail: (rows[0].owner_email as string | null) ?? null },
+    observe: rows[0].observe as ObservedAgent[], pendingEvents: Number(rows[0].pending) };
 }
 
 export async function runTick(deps: TickDeps, townId: string, options: TickOptions): Promise<TickReport | null> {
@@ -134,12 +152,24 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
   const started = performance.now();
   const now = options.now;
   const owner = `${deps.instanceId}:${randomUUID()}`;
-  const claim = await claimTick(deps.pool, townId, owner, now, options.leaseMs ?? DEFAULT_LEASE_MS);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const claim = await claimTick(deps.pool, townId, owner, now, leaseMs);
   if (!claim) return null;
+  // Every text from outside that this tick stores or returns (runtime and GitHub answers, apply errors, the
+  // tick record) passes the town's redactor (SPEC.md §5).
+  const secrets = townRedactor(townId, claim.townConfig);
+
+  // The lease outlives a slow tick (observe and side effects may each take SIDE_EFFECT_TIMEOUT_MS): it is
+  // renewed every third of its length, in the tick's own time line (`now` + elapsed), and only while it
+  // is still ours. A lost lease is reported; the final update then writes nothing.
+  const renewer = new LeaseRenewer(deps, townId, owner, () => new Date(now.getTime() + (performance.now() - started) + leaseMs));
+  const renewTimer = setInterval(() => void renewer.renew(), Math.max(10, Math.floor(leaseMs / 3)));
+  renewTimer.unref?.();
 
   let released = false;
   try {
     const townConfig = claim.townConfig;
+    const town = claim.town;
     const runtime = safeRuntime(deps, townConfig);
     const observed = await observe(deps, runtime, townId, now, claim.observe);
 
@@ -152,16 +182,16 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
       // made the town due; it is drained next tick, as SPEC.md §3b allows for late events.)
       drain =
         claim.pendingEvents + observed > 0
-          ? await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents })
+          ? await drainEvents(tx, townId, now, { apply: deps.applyEvent, maxEvents: options.maxEvents, redact: secrets.text })
           : { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
       await deps.onPhase?.("drained");
       try {
-        state = await statePhase(deps, tx, townId, townConfig, now, drain.actions, drain.emittedBy);
+        state = await statePhase(deps, tx, town, townConfig, now, drain.actions, drain.emittedBy);
       } catch (err) {
         // The drain already committed: its events are applied. The stops they asked for (a cancelled bead's
         // agent) need no state, so they still run; everything else is decided again next tick.
         deps.captureException(err, { town_id: townId, phase: "state" });
-        state = await stateFailedFallback(client, townId, now, drain.actions, drain.emittedBy, err);
+        state = await stateFailedFallback(deps, client, town, townConfig, now, drain.actions, drain.emittedBy, err);
       }
     } finally {
       client.release();
@@ -171,7 +201,9 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     }
 
     await deps.onPhase?.("state_applied");
-    const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now);
+    await renewer.renew();
+    const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now, secrets);
+    await renewer.renew();
     const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
     // The state phase's world already shows the drained events; only applied actions (and the side effects
     // they ran) change it again, and then it is loaded anew.
@@ -187,21 +219,24 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     const pending = latest ? latest.pendingEvents : 1; // unknown: look again soon
     const active = latest ? hasActiveWork(latest.world) : true;
     const nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
-    const report = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
+    const report = secrets.deep(buildReport(townId, drain, state, outcomes, violations, pending, started, false));
     if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
     await housekeeping(deps, townId, latest?.world ?? state.world, now);
-    // Next due time, metrics and the lease release (only ours) in one statement.
-    await deps.pool.query(
+    clearInterval(renewTimer);
+    // Next due time, metrics and the lease release in one statement, only while the lease is still ours: a
+    // tick that lost it (another instance took the town over) must not overwrite that tick's bookkeeping.
+    const final = await deps.pool.query(
       `UPDATE towns SET last_tick_at = $2, next_tick_at = LEAST($3, CASE WHEN next_tick_at > $2 THEN next_tick_at ELSE $3 END),
               has_active_work = $4, last_metrics = $5::jsonb, breaker_open = $6,
-              tick_lease_owner = CASE WHEN tick_lease_owner = $7 THEN NULL ELSE tick_lease_owner END,
-              tick_lease_until = CASE WHEN tick_lease_owner = $7 THEN 'epoch'::timestamptz ELSE tick_lease_until END
-        WHERE id = $1`,
+              tick_lease_owner = NULL, tick_lease_until = 'epoch'::timestamptz
+        WHERE id = $1 AND tick_lease_owner = $7`,
       [townId, now, nextDue, active, JSON.stringify(summaryOf(report)), state.breakerOpen, owner],
     );
+    if (final.rowCount === 0) renewer.reportLost("final update");
     released = true;
     return report;
   } finally {
+    clearInterval(renewTimer);
     // Release the lease (only ours) if the tick stopped before its last update; a crashed tick's lease
     // simply expires.
     if (!released) {
@@ -232,11 +267,12 @@ async function dryRunTick(deps: TickDeps, townId: string, options: TickOptions):
   try {
     await client.query("BEGIN");
     const tx = new TickTx(client, true);
-    const townConfig = await loadTownConfigRow(client, townId);
-    const drain = await drainEvents(tx, townId, options.now, { apply: deps.applyEvent, maxEvents: options.maxEvents });
-    const state = await statePhase({ ...deps, mintToken: async () => "dry-run" }, tx, townId, townConfig, options.now, drain.actions, drain.emittedBy);
+    const { townConfig, town } = await loadTownConfigRow(client, townId);
+    const secrets = townRedactor(townId, townConfig);
+    const drain = await drainEvents(tx, townId, options.now, { apply: deps.applyEvent, maxEvents: options.maxEvents, redact: secrets.text });
+    const state = await statePhase({ ...deps, mintToken: async () => "dry-run" }, tx, town, townConfig, options.now, drain.actions, drain.emittedBy);
     const after = await loadWorldSnapshot(client, townId, options.now);
-    return buildReport(townId, drain, state, [], checkInvariants(after.world), after.pendingEvents, started, true);
+    return secrets.deep(buildReport(townId, drain, state, [], checkInvariants(after.world), after.pendingEvents, started, true));
   } finally {
     await client.query("ROLLBACK").catch(() => {});
     client.release();
@@ -257,26 +293,27 @@ interface StateResult {
 async function statePhase(
   deps: TickDeps,
   outer: TickTx,
-  townId: string,
+  town: TownRef,
   townConfig: TownConfig,
   now: Date,
   eventActions: Action[],
   emittedBy: Map<Action, string>,
 ): Promise<StateResult> {
   const client = outer.client;
+  const townId = town.id;
   const snapshot = await loadWorldSnapshot(client, townId, now);
   const world = snapshot.world;
   const { actions: reconciled, breaker } = (deps.reconcile ?? reconcileDetailed)(world, now, { precedingActions: eventActions });
   const all = [...eventActions, ...reconciled];
   if (all.length === 0 && breaker.open === world.breakerWasOpen) return { world, snapshot, recorded: [], jobs: [], breakerOpen: breaker.open };
-  const result = await outer.run(() => applyActions(deps, client, townId, townConfig, now, world, all, emittedBy, breaker.open));
+  const result = await outer.run(() => applyActions(deps, client, town, townConfig, now, world, all, emittedBy, breaker.open));
   return all.length === 0 ? { ...result, snapshot } : result;
 }
 
 async function applyActions(
   deps: TickDeps,
   client: pg.PoolClient,
-  townId: string,
+  town: TownRef,
   townConfig: TownConfig,
   now: Date,
   world: World,
@@ -284,6 +321,7 @@ async function applyActions(
   emittedBy: Map<Action, string>,
   breakerOpen: boolean,
 ): Promise<StateResult> {
+  const townId = town.id;
   const tx = new TickTx(client, true);
   const repo = new PgTownRepo(client, townId);
   const recorded: RecordedAction[] = [];
@@ -304,14 +342,14 @@ async function applyActions(
       const result = await applyStateAction(repo, action, now);
       let dispatch: { resolution: DispatchResolution; spec: AgentStartSpec } | undefined;
       if (result.status === "applied" && result.dispatch) {
-        dispatch = { resolution: result.dispatch, spec: await dispatchSpec(deps, client, repo, townId, townConfig, result.dispatch, now) };
+        dispatch = { resolution: result.dispatch, spec: await dispatchSpec(deps, client, repo, town, townConfig, result.dispatch, now) };
       }
       await tx.commit();
       rec.state = result.status === "skipped" ? "skipped" : result.status === "no_state_part" ? "no_state_part" : "applied";
       if (result.status === "skipped") rec.note = result.reason;
       // A split action whose state part was skipped (from-guard) must not run its side effect.
       if (hasSideEffect(action.type) && result.status !== "skipped") {
-        const job = buildSideEffect(action, { world, townConfig, deps, dispatch: dispatch?.spec, dispatchedAt: dispatch?.resolution.dispatchedAt });
+        const job = buildSideEffect(action, { world, town, townConfig, deps, dispatch: dispatch?.spec, dispatchedAt: dispatch?.resolution.dispatchedAt });
         if (job) jobs.push(job);
       }
     } catch (err) {
@@ -327,14 +365,19 @@ async function applyActions(
 }
 
 async function stateFailedFallback(
+  deps: TickDeps,
   client: pg.PoolClient,
-  townId: string,
+  town: TownRef,
+  townConfig: TownConfig,
   now: Date,
   eventActions: Action[],
   emittedBy: Map<Action, string>,
   err: unknown,
 ): Promise<StateResult> {
+  const townId = town.id;
   const note = `state phase failed: ${err instanceof Error ? err.message : String(err)}`;
+  // Loaded first: the stops below go to the runtime each agent was started on.
+  const world = await loadWorld(client, townId, now).catch(() => emptyWorld(townId));
   const recorded: RecordedAction[] = [];
   const jobs: SideEffectJob[] = [];
   for (const action of eventActions) {
@@ -349,11 +392,10 @@ async function stateFailedFallback(
       note,
     });
     if (runsAnyway) {
-      const job = buildSideEffect(action, { world: emptyWorld(townId), townConfig: {} as TownConfig, deps: { pool: null as never, github: null as never, resolveGitHubToken: () => null } });
+      const job = buildSideEffect(action, { world, town, townConfig, deps });
       if (job) jobs.push(job);
     }
   }
-  const world = await loadWorld(client, townId, now).catch(() => emptyWorld(townId));
   return { world, snapshot: null, recorded, jobs, breakerOpen: world.breakerWasOpen };
 }
 
@@ -388,18 +430,33 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runSideEffects(deps: TickDeps, townId: string, jobs: SideEffectJob[], runtime: AgentRuntime | null, now: Date): Promise<SideEffectOutcome[]> {
+/** Runs the jobs; what they report (events, details) is redacted before it is queued or recorded. */
+async function runSideEffects(
+  deps: TickDeps,
+  townId: string,
+  jobs: SideEffectJob[],
+  runtime: AgentRuntime | null,
+  now: Date,
+  secrets: Redactor,
+): Promise<SideEffectOutcome[]> {
   const settled = await Promise.all(
     jobs.map(async (job): Promise<SideEffectOutcome> => {
       try {
         const { events, ok, detail } = await withTimeout(job.run({ runtime, now }), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, job.type);
-        if (events.length) await enqueueEvents(deps.pool, townId, events, now);
-        return { type: job.type, target: job.target, ok, ...(detail ? { detail } : {}) };
+        if (events.length) await enqueueEvents(deps.pool, townId, secrets.deep(events), now);
+        return { type: job.type, target: job.target, ok, ...(detail ? { detail: secrets.text(detail) } : {}) };
       } catch (err) {
-        deps.captureException(err, { town_id: townId, action_type: job.type });
-        const fallback = job.onThrow?.(err) ?? [];
-        if (fallback.length) await enqueueEvents(deps.pool, townId, fallback, now).catch(() => {});
-        return { type: job.type, target: job.target, ok: false, detail: err instanceof Error ? err.message : String(err) };
+        const tags = { town_id: townId, action_type: job.type, ...(job.agentId ? { agent_id: job.agentId } : {}) };
+        reportError(deps, err, tags, `${job.type} side effect failed`);
+        const fallback = secrets.deep(job.onThrow?.(err) ?? []);
+        if (fallback.length) {
+          // If even the fallback cannot be queued (database down), the agent stays `working` until GUPP or
+          // the observe phase notices: say so, with the town and agent, instead of losing it silently.
+          await enqueueEvents(deps.pool, townId, fallback, now).catch((enqueueErr) =>
+            reportError(deps, enqueueErr, { ...tags, phase: "side_effect_fallback" }, `could not queue ${fallback.map((e) => e.eventType).join(", ")}`),
+          );
+        }
+        return { type: job.type, target: job.target, ok: false, detail: secrets.text(err instanceof Error ? err.message : String(err)) };
       }
     }),
   );
@@ -408,14 +465,33 @@ async function runSideEffects(deps: TickDeps, townId: string, jobs: SideEffectJo
 
 /** The observation pre-phase: asks the runtime about the `working`/`stalled` agents (read at the lease claim)
  *  and queues `container_status` for every one that is not running. Returns how many events it queued. */
-async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: string, now: Date, agentIds: string[]): Promise<number> {
-  if (!runtime || agentIds.length === 0) return 0;
-  let statuses: Map<string, { status: string; exitCode?: number | null }>;
-  try {
-    statuses = await withTimeout(runtime.status(agentIds), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, "runtime status");
-  } catch {
-    return 0; // an unreachable runtime is not evidence that agents died
-  }
+async function observe(deps: TickDeps, townRuntime: AgentRuntime | null, townId: string, now: Date, agents: ObservedAgent[]): Promise<number> {
+  if (agents.length === 0) return 0;
+  // Each agent is asked about on the runtime it was started on: after the town switches runtimes, the new one
+  // knows nothing of the old agents, and its `not_found` would wrongly declare them dead.
+  const groups = new Map<string | null, string[]>();
+  for (const a of agents) groups.set(a.runtime ?? null, [...(groups.get(a.runtime ?? null) ?? []), a.id]);
+  const statuses = new Map<string, { status: string; exitCode?: number | null }>();
+  await Promise.all(
+    [...groups].map(async ([name, ids]) => {
+      const tags = { town_id: townId, phase: "observe", agent_id: ids.join(","), ...(name ? { runtime: name } : {}) };
+      let runtime: AgentRuntime | null;
+      try {
+        runtime = name === null ? townRuntime : deps.runtimeFor(name);
+      } catch (err) {
+        reportError(deps, err, tags, `runtime '${name}' of ${ids.length} agent(s) is not available`);
+        return;
+      }
+      if (!runtime) return;
+      try {
+        const got = await withTimeout(runtime.status(ids), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, "runtime status");
+        for (const [id, s] of got) statuses.set(id, s);
+      } catch (err) {
+        // An unreachable runtime is not evidence that agents died: nothing is queued, but it is reported.
+        reportError(deps, err, tags, "runtime status failed");
+      }
+    }),
+  );
   const events: EventToEnqueue[] = [];
   for (const [agentId, s] of statuses) {
     if (s.status === "running") continue;
@@ -438,6 +514,45 @@ async function observe(deps: TickDeps, runtime: AgentRuntime | null, townId: str
   return fresh.length;
 }
 
+/** Logged (one line, the message only) and reported to Sentry with the tags (town, agent, phase). */
+function reportError(deps: TickDeps, err: unknown, tags: Record<string, string>, what: string) {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`[tick] ${what} (${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(" ")}): ${message.slice(0, 300)}`);
+  deps.captureException(err, tags);
+}
+
+/** Extends the tick's lease while it is still ours; remembers (and reports once) when it is not. */
+class LeaseRenewer {
+  lost = false;
+  private inFlight: Promise<void> | null = null;
+  constructor(
+    private readonly deps: TickDeps,
+    private readonly townId: string,
+    private readonly owner: string,
+    private readonly until: () => Date,
+  ) {}
+
+  renew(): Promise<void> {
+    if (this.lost) return Promise.resolve();
+    this.inFlight ??= this.deps.pool
+      .query(`UPDATE towns SET tick_lease_until = $3 WHERE id = $1 AND tick_lease_owner = $2`, [this.townId, this.owner, this.until()])
+      .then((res) => {
+        if (res.rowCount === 0) this.reportLost("renewal");
+      })
+      .catch((err) => reportError(this.deps, err, { town_id: this.townId, phase: "lease_renewal" }, "could not renew the tick lease"))
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+
+  reportLost(at: string) {
+    if (this.lost) return;
+    this.lost = true;
+    reportError(this.deps, new Error(`tick lease lost (${at}): another tick holds town ${this.townId}`), { town_id: this.townId, phase: "lease" }, "tick lease lost");
+  }
+}
+
 function safeRuntime(deps: TickDeps, townConfig: TownConfig): AgentRuntime | null {
   try {
     return deps.runtimeFor(townConfig.agent_runtime ?? null);
@@ -446,9 +561,13 @@ function safeRuntime(deps: TickDeps, townConfig: TownConfig): AgentRuntime | nul
   }
 }
 
-async function loadTownConfigRow(client: SqlClient, townId: string): Promise<TownConfig> {
-  const { rows } = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
-  return (rows[0]?.config ?? {}) as TownConfig;
+async function loadTownConfigRow(client: SqlClient, townId: string): Promise<{ townConfig: TownConfig; town: TownRef }> {
+  const { rows } = await client.query(
+    `SELECT (SELECT config FROM town_settings WHERE town_id = $1) AS config,
+            (SELECT u.email FROM towns t JOIN users u ON u.id = t.owner_user_id WHERE t.id = $1) AS owner_email`,
+    [townId],
+  );
+  return { townConfig: (rows[0]?.config ?? {}) as TownConfig, town: { id: townId, ownerEmail: (rows[0]?.owner_email as string | null) ?? null } };
 }
 
 function buildReport(

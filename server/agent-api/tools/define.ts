@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { PrismaClient } from "../../db/generated/client";
 import type { AgentRole } from "../../domain/types";
 import type { CreateBranchResult } from "../../adapters/github/types";
+import type { TownRef } from "../../adapters/github/tenancy";
 import type { AgentPrincipal } from "../tokens";
 
 // What every agent tool is: a body schema, the roles allowed to call it (all when absent), and one server
@@ -9,7 +10,8 @@ import type { AgentPrincipal } from "../tokens";
 
 /** Creating a convoy's feature branch on GitHub (DOMAIN.md §6.6): best effort, after the commit. */
 export interface FeatureBranchCreator {
-  createBranch(input: { townToken: string | null; repoUrl: string; branch: string; fromBranch?: string }): Promise<CreateBranchResult>;
+  /** `town` and `townToken` go to the shared token resolver (SPEC.md §5 Tenants). */
+  createBranch(input: { town: TownRef; townToken: string | null; repoUrl: string; branch: string; fromBranch?: string }): Promise<CreateBranchResult>;
 }
 
 export interface ToolContext {

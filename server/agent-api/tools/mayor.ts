@@ -21,6 +21,7 @@ import {
 } from "../store";
 import { TOOL_CATALOG } from "../catalog";
 import { defineTool, type FeatureBranchCreator } from "./define";
+import type { TownRef } from "../../adapters/github/tenancy";
 
 // The mayor's tools (DOMAIN.md §8.2): sling work, batch-sling a convoy, list and update beads, start and
 // force-close convoys. Creating work never dispatches here — the reconciler's B1 picks open beads up.
@@ -58,11 +59,11 @@ type BranchOutcome = { status: "created" | "exists" | "skipped" | "failed"; reas
 
 async function createFeatureBranch(
   github: FeatureBranchCreator | null | undefined,
-  target: { repoUrl: string; fromBranch: string; townToken: string | null; branch: string },
+  target: { repoUrl: string; fromBranch: string; town: TownRef; townToken: string | null; branch: string },
 ): Promise<BranchOutcome> {
   if (!github || !target.repoUrl) return { status: "skipped", reason: "no GitHub adapter or no repository URL" };
   try {
-    const result = await github.createBranch({ townToken: target.townToken, repoUrl: target.repoUrl, branch: target.branch, fromBranch: target.fromBranch });
+    const result = await github.createBranch({ town: target.town, townToken: target.townToken, repoUrl: target.repoUrl, branch: target.branch, fromBranch: target.fromBranch });
     return result.ok ? { status: result.created ? "created" : "exists" } : { status: "failed", reason: result.reason };
   } catch {
     return { status: "failed", reason: "GitHub call failed" };
@@ -99,7 +100,7 @@ export const gtSlingBatch = defineTool({
       });
       const staged = input.staged ? " (staged: start it when ready)" : "";
       await recordMayorLine(tx, townId, { kind: "action", text: `Created convoy "${input.convoy_title}" with ${records.taskIds.length} task(s) in rig ${rig.name}${staged}`, beadId: records.convoyId, rigId: rig.id }, now);
-      return { ...records, branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", townToken: records.townToken } };
+      return { ...records, branchTarget: { repoUrl: rig.gitUrl, fromBranch: rig.defaultBranch || "main", town: records.town, townToken: records.townToken } };
     });
 
     const branch = await createFeatureBranch(github, { ...created.branchTarget, branch: created.featureBranch });
