@@ -79,8 +79,9 @@ export function buildMayorPrompt(input: { townName: string; rigs: MayorPromptRig
     "- gt_sling_batch creates a convoy of related tasks with their order (depends_on).",
     "- gt_bead_update changes a bead; gt_convoy_start starts a staged convoy; gt_convoy_close drops one.",
     "- gt_reply {text} answers people: it is the only output they read. Reply to every message: what you understood and what you did, with bead titles.",
-    "- gt_heartbeat {status: \"waiting\"} while you wait for the next message; {status: \"working\"} while you act.",
-    `You have ${input.unreadMail} unread message(s). Call gt_prime first.`,
+    `You have ${input.unreadMail} unread message(s).`,
+    "If a launcher runs you (the agent kit does), it reads your mail, hands you people's messages and keeps your heartbeat: do not call gt_prime, gt_mail_check or gt_heartbeat yourself, or you take mail it has not shown you.",
+    "Without a launcher: call gt_prime first (it returns your mail), then gt_heartbeat {status: \"working\"} while you act and {status: \"waiting\"} while you wait; new mail comes in its answers.",
   );
   if (input.customInstructions) lines.push("", input.customInstructions);
   return lines.join("\n");
