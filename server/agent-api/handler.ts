@@ -7,8 +7,9 @@ import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
 import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "./tokens";
 import type { FeatureBranchCreator } from "./tools/define";
 
-// One agent API request, from raw Request to Response (SPEC.md §4.3), in this order: size (413), bearer
-// token (401), JSON (400), tool (404 with the list), body schema (400 with the zod issues), role (403),
+// One agent API request, from raw Request to Response (SPEC.md §4.3), in this order: declared size (413),
+// bearer token (401) — before a byte of the body is read, so nobody without a token can make the server
+// buffer a megabyte —, body size (413), JSON (400), tool (404 with the list), body schema (400 with the zod issues), role (403),
 // then the tool's one server function. Expected refusals from the tool keep their status (404 unknown
 // bead, 409 terminal bead …); anything else is a 500 reported to Sentry. The token is never logged, and
 // neither are headers or bodies.
@@ -57,15 +58,17 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
   try {
     const declared = req.headers.get("content-length")?.trim();
     if (declared && /^\d+$/.test(declared) && Number(declared) > MAX_BODY_BYTES) return tooLarge();
-    const raw = await readBodyCapped(req, MAX_BODY_BYTES);
-    if (raw === null) return tooLarge();
 
     const auth = await verifyAgentToken(deps.db, req.headers.get("authorization"), deps.now, deps.tokenKey ? { key: deps.tokenKey } : undefined);
     if (!auth.ok) {
+      // The body is never read: dropped unread.
+      void req.body?.cancel().catch(() => {});
       return errorResponse(401, "unauthorized", TOKEN_REFUSAL_MESSAGES[auth.reason], { reason: auth.reason }, { "www-authenticate": 'Bearer error="invalid_token"' });
     }
     const principal = { townId: auth.townId, agentId: auth.agentId, role: auth.role, tokenId: auth.tokenId };
     context = { tool: toolName, town: auth.townId, agent: auth.agentId };
+    const raw = await readBodyCapped(req, MAX_BODY_BYTES);
+    if (raw === null) return tooLarge();
 
     let body: unknown = {};
     try {

@@ -5,6 +5,7 @@ import { AppError } from "../api/errors";
 import type { AgentRuntime } from "../adapters/agent-runtime/types";
 import { AGENT_ROLES, isTerminal } from "../domain/types";
 import type { TickDeps } from "../tick/run-tick";
+import { townSecrets } from "../secrets/town-secrets";
 import { asRecord, changeStatusByPerson, inTransaction, makeTownDue, movedConflict, writeAudit, writeBeadEvent, type Tx } from "./people-writes";
 
 // Agents as people see and steer them (SPEC.md §4.1 agents page): the list, a bounded log tail, and stop /
@@ -66,18 +67,26 @@ async function runtimeFor(deps: Pick<TickDeps, "runtimeFor">, db: Db, townId: st
   }
 }
 
-/** The last `maxBytes` (≤ 64 KiB) of the agent's log; an empty string when its runtime keeps none. */
+/** Read beyond the tail asked for, so a secret cut by the read's start falls outside what is shown. */
+const LOG_READ_SLACK_BYTES = 8 * 1024;
+
+/** The last `maxBytes` (≤ 64 KiB) of the agent's log; an empty string when its runtime keeps none. The agent
+ *  echoes what it was given (its token, the git token, the town's env values): the log passes the town's
+ *  redactor before anyone sees it (SPEC.md §5). */
 export async function readAgentLog(deps: TickDeps, db: Db, townId: string, input: { agentId: string; maxBytes: number }) {
   const agent = await findAgentOrThrow(db, townId, input.agentId);
   const maxBytes = Math.min(Math.max(1, input.maxBytes), MAX_LOG_BYTES);
+  const readBytes = maxBytes + LOG_READ_SLACK_BYTES;
   let text: string | null = null;
   try {
     const runtime = await runtimeFor(deps, db, townId, agent);
-    text = await runtime.readLog(agent.beadId, maxBytes);
+    text = await runtime.readLog(agent.beadId, readBytes);
   } catch {
     text = null; // no runtime, or it could not read the log: show nothing rather than fail the page
   }
-  let log = text ?? "";
+  const secrets = await townSecrets(db, townId);
+  // A window that starts mid-file may start mid-secret: its edges are masked too.
+  let log = text ? (Buffer.byteLength(text, "utf8") >= readBytes ? secrets.window(text) : secrets.text(text)) : "";
   const bytes = Buffer.from(log, "utf8");
   const truncated = bytes.length > maxBytes;
   if (truncated) log = bytes.subarray(bytes.length - maxBytes).toString("utf8");

@@ -47,6 +47,8 @@ export interface DrainOptions {
   batchSize?: number;
   /** cap per tick so one huge backlog does not hold the lease for minutes; the rest drains next tick */
   maxEvents?: number;
+  /** the town's secrets redactor: an apply error can quote a payload from outside (SPEC.md §5) */
+  redact?: (text: string) => string;
 }
 
 type Row = TownEventRow & { seq: bigint | number; retryCount: number };
@@ -71,7 +73,7 @@ function toRow(r: Record<string, unknown>): Row {
   };
 }
 
-function errorText(err: unknown): string {
+function errorTextOf(err: unknown): string {
   const msg = err instanceof Error ? `${err.name === "DomainError" ? "" : `${err.name}: `}${err.message}` : String(err);
   return msg.slice(0, 2000);
 }
@@ -88,6 +90,8 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
   const batchSize = options.batchSize ?? 500;
   const maxEvents = options.maxEvents ?? 10_000;
   const repo = new PgTownRepo(tx.client, townId);
+  const redact = options.redact ?? ((text: string) => text);
+  const errorText = (err: unknown) => redact(errorTextOf(err));
   const result: DrainResult = { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
   let afterSeq = "0";
   let seen = 0;
