@@ -28,6 +28,9 @@ const csp = [
 const nextConfig = {
   serverExternalPackages: ["pg", "@prisma/adapter-pg", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
   poweredByHeader: false,
+  // `next dev` serves its client bundles only to these hosts: people open 127.0.0.1 or [::1] as often as
+  // localhost, and a page whose scripts are refused never hydrates (issue 13).
+  allowedDevOrigins: ["localhost", "127.0.0.1", "[::1]"],
   // The type check runs once, as its own step of `npm test` (scripts/test.mjs), not again inside every build.
   typescript: { ignoreBuildErrors: true },
   async headers() {

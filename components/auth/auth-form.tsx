@@ -38,7 +38,9 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   return (
     <div className="mx-auto mt-24 max-w-sm rounded-lg bg-white p-8 shadow-sm ring-1 ring-slate-200">
       <h1 className="text-xl font-semibold">{mode === "sign-up" ? "Create your account" : "Sign in to Gastown Control"}</h1>
-      <form className="mt-6 space-y-4" onSubmit={onSubmit} noValidate={false}>
+      {/* method="post": a submit before hydration (slow or blocked scripts) must never carry the password in
+          the URL, the browser history or a server log, as the default GET would (issue 13). */}
+      <form className="mt-6 space-y-4" method="post" onSubmit={onSubmit} noValidate={false}>
         {mode === "sign-up" ? (
           <Field label="Name" htmlFor="name">
             <Input id="name" name="name" autoComplete="name" maxLength={100} />

@@ -16,17 +16,34 @@ export function MembersCard({ townId, myRole }: { townId: string; myRole: Role |
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const members = useQuery(trpc.town.members.queryOptions({ townId }));
+  const invites = useQuery(trpc.town.invites.queryOptions({ townId }));
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.town.members.queryKey({ townId }) });
-  const add = useMutation(trpc.town.addMember.mutationOptions({ onSuccess: async () => (setEmail(""), refresh()) }));
+  const [notice, setNotice] = useState<string | null>(null);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.town.members.queryKey({ townId }) }),
+      queryClient.invalidateQueries({ queryKey: trpc.town.invites.queryKey({ townId }) }),
+    ]);
+  const add = useMutation(
+    trpc.town.addMember.mutationOptions({
+      onSuccess: async (res) => {
+        setEmail("");
+        // An address without an account is invited: it may sign up (even under GASTOWN_SIGNUP=invite) and joins then.
+        setNotice(res.invited ? `${res.email} has no account yet: invited. They join this town when they sign up with that address.` : null);
+        await refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(trpc.town.revokeInvite.mutationOptions({ onSuccess: refresh }));
   const setMemberRole = useMutation(trpc.town.setMemberRole.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.town.removeMember.mutationOptions({ onSuccess: refresh }));
   const isOwner = myRole === "owner";
-  const err = add.error ?? setMemberRole.error ?? remove.error;
+  const err = add.error ?? setMemberRole.error ?? remove.error ?? revoke.error;
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();
+    setNotice(null);
     add.mutate({ townId, email, role });
   }
 
@@ -68,8 +85,27 @@ export function MembersCard({ townId, myRole }: { townId: string; myRole: Role |
           ))}
         </ul>
       )}
+      {invites.data && invites.data.length > 0 ? (
+        <div className="mt-4">
+          <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Invited (no account yet)</h3>
+          <ul className="divide-y divide-slate-100 text-sm" data-testid="invites">
+            {invites.data.map((i) => (
+              <li key={i.email} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                <span>
+                  {i.email} <span className="text-slate-500">as {i.role}</span>
+                </span>
+                {isOwner ? (
+                  <Button variant="ghost" size="sm" onClick={() => revoke.mutate({ townId, email: i.email })}>
+                    Revoke
+                  </Button>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <form onSubmit={onSubmit} className="mt-4 grid gap-3 sm:grid-cols-[2fr_1fr_auto] sm:items-end">
-        <Field label="Add a member by email" htmlFor="member-email">
+        <Field label="Add a member by email" hint="No account yet? They are invited and join when they sign up." htmlFor="member-email">
           <Input id="member-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required disabled={!isOwner} />
         </Field>
         <Field label="Role" htmlFor="member-role">
@@ -83,6 +119,11 @@ export function MembersCard({ townId, myRole }: { townId: string; myRole: Role |
           Add
         </Button>
       </form>
+      {notice ? (
+        <p className="mt-2 text-sm text-emerald-700" role="status" data-testid="invite-notice">
+          {notice}
+        </p>
+      ) : null}
       {err ? (
         <p className="mt-2 text-sm text-red-600" role="alert">
           {errorMessage(err)}

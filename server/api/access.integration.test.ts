@@ -15,9 +15,11 @@ const OWNER_ONLY = new Set([
   "town.addMember",
   "town.setMemberRole",
   "town.removeMember",
+  "town.revokeInvite",
   "settings.updateTown",
   "settings.updateRig",
   "rig.updateOverrides",
+  "rig.delete",
   "tick.dryRun",
   "tick.replay",
 ]);
@@ -140,11 +142,18 @@ describe("town access", () => {
     expect(await codeOf(callerFor(stranger).town.get({ townId }))).toBe("NOT_FOUND");
   });
 
-  it("refuses adding an unknown email with a message that says what to do", async () => {
-    await expect(callerFor(owner).town.addMember({ townId, email: "nobody@example.test", role: "member" })).rejects.toMatchObject({
-      code: "NOT_FOUND",
-      message: expect.stringContaining("sign up first"),
+  it("adding an email without an account invites it (it joins when it signs up), once", async () => {
+    await expect(callerFor(owner).town.addMember({ townId, email: "Nobody@example.test", role: "member" })).resolves.toEqual({
+      invited: true,
+      email: "nobody@example.test",
     });
+    expect(await callerFor(member).town.invites({ townId })).toEqual([expect.objectContaining({ email: "nobody@example.test", role: "member" })]);
+    await expect(callerFor(owner).town.addMember({ townId, email: "nobody@example.test", role: "viewer" })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: expect.stringContaining("already invited"),
+    });
+    await callerFor(owner).town.revokeInvite({ townId, email: "nobody@example.test" });
+    expect(await callerFor(owner).town.invites({ townId })).toEqual([]);
   });
 
   it("rejects unknown input keys (strict inputs)", async () => {

@@ -91,9 +91,28 @@ export async function listMembers(db: Db, townId: string) {
   return rows.map((r) => ({ userId: r.user.id, email: r.user.email, name: r.user.name, role: r.role as Role, since: r.createdAt }));
 }
 
+/** Invitations of addresses that have no account yet (they become members when they sign up). */
+export async function listInvites(db: Db, townId: string) {
+  const rows = await db.invite.findMany({ where: { townId }, orderBy: { createdAt: "asc" } });
+  return rows.map((r) => ({ email: r.email, role: r.role as Role, since: r.createdAt }));
+}
+
+/**
+ * Adds a person by email. An address with no account yet gets an invitation instead (GASTOWN_SIGNUP=invite lets
+ * exactly those addresses sign up; under every policy they join this town with this role when they do).
+ */
 export async function addMember(db: PrismaClient, townId: string, actorUserId: string, input: { email: string; role: Role }) {
-  const user = await db.user.findUnique({ where: { email: input.email.toLowerCase() } });
-  if (!user) throw new AppError("not_found", `No account uses ${input.email}. Ask them to sign up first, then add them.`);
+  const email = input.email.trim().toLowerCase();
+  const user = await db.user.findUnique({ where: { email } });
+  if (!user) {
+    const existing = await db.invite.findUnique({ where: { townId_email: { townId, email } } });
+    if (existing) throw new AppError("conflict", `${email} is already invited as a ${existing.role}.`);
+    await db.$transaction([
+      db.invite.create({ data: { townId, email, role: input.role, invitedByUserId: actorUserId } }),
+      db.auditLog.create({ data: { townId, actorUserId, action: "member.invite", targetType: "invite", targetId: email, detail: { email, role: input.role } } }),
+    ]);
+    return { invited: true as const, email };
+  }
   const existing = await db.townMember.findUnique({ where: { townId_userId: { townId, userId: user.id } } });
   if (existing) throw new AppError("conflict", `${input.email} is already a ${existing.role} of this town.`);
   await db.$transaction([
@@ -102,18 +121,31 @@ export async function addMember(db: PrismaClient, townId: string, actorUserId: s
       data: { townId, actorUserId, action: "member.add", targetType: "user", targetId: user.id, detail: { email: user.email, role: input.role } },
     }),
   ]);
-  return listMembers(db, townId);
+  return { invited: false as const, email };
 }
 
+export async function revokeInvite(db: PrismaClient, townId: string, actorUserId: string, input: { email: string }) {
+  const email = input.email.trim().toLowerCase();
+  await db.$transaction(async (tx) => {
+    const res = await tx.invite.deleteMany({ where: { townId, email } });
+    if (res.count === 0) throw new AppError("not_found", `${email} has no open invitation to this town.`);
+    await tx.auditLog.create({ data: { townId, actorUserId, action: "member.uninvite", targetType: "invite", targetId: email } });
+  });
+  return { revoked: true as const };
+}
+
+/** The role change and its audit row commit together, or neither does (issue 13). */
 export async function setMemberRole(db: PrismaClient, townId: string, actorUserId: string, input: { userId: string; role: Role }) {
   const town = await getTownOrThrow(db, townId);
   if (input.userId === town.ownerUserId && input.role !== "owner") {
     throw new AppError("conflict", "The town's creator always stays an owner.");
   }
-  const res = await db.townMember.updateMany({ where: { townId, userId: input.userId }, data: { role: input.role } });
-  if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
-  await db.auditLog.create({
-    data: { townId, actorUserId, action: "member.role", targetType: "user", targetId: input.userId, detail: { role: input.role } },
+  await db.$transaction(async (tx) => {
+    const res = await tx.townMember.updateMany({ where: { townId, userId: input.userId }, data: { role: input.role } });
+    if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
+    await tx.auditLog.create({
+      data: { townId, actorUserId, action: "member.role", targetType: "user", targetId: input.userId, detail: { role: input.role } },
+    });
   });
   return listMembers(db, townId);
 }

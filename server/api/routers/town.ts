@@ -4,9 +4,11 @@ import {
   addMember,
   createTown,
   deleteTown,
+  listInvites,
   listMembers,
   listTownsForUser,
   removeMember,
+  revokeInvite,
   setMemberRole,
   TOWN_NAME_MAX,
 } from "../../services/towns";
@@ -37,6 +39,11 @@ export const townRouter = router({
     .input(z.strictObject({ townId: TownIdSchema }))
     .query(({ ctx }) => listMembers(ctx.db, ctx.town.id)),
 
+  invites: townProcedure
+    .input(z.strictObject({ townId: TownIdSchema }))
+    .query(({ ctx }) => listInvites(ctx.db, ctx.town.id)),
+
+  /** Adds a person by email; an address without an account yet is invited (it joins when it signs up). */
   addMember: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema, email: z.email("Enter an email address."), role: RoleSchema }))
     .mutation(({ ctx, input }) => addMember(ctx.db, ctx.town.id, ctx.user.id, input)),
@@ -44,6 +51,10 @@ export const townRouter = router({
   setMemberRole: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema, userId: z.string().min(1), role: RoleSchema }))
     .mutation(({ ctx, input }) => setMemberRole(ctx.db, ctx.town.id, ctx.user.id, input)),
+
+  revokeInvite: townOwnerProcedure
+    .input(z.strictObject({ townId: TownIdSchema, email: z.email("Enter an email address.") }))
+    .mutation(({ ctx, input }) => revokeInvite(ctx.db, ctx.town.id, ctx.user.id, input)),
 
   removeMember: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema, userId: z.string().min(1) }))
