@@ -121,6 +121,21 @@ describe("event-only tools", () => {
     expect((await db.bead.findUniqueOrThrow({ where: { id: bead.id } })).status).toBe("in_progress");
   });
 
+  it("gt_done refuses a PR URL that is not a pull request on GITHUB_WEB_URL's host with a clear 400, enqueuing nothing", async () => {
+    const { town, token } = await polecatTown();
+    for (const pr_url of ["https://gitlab.com/o/r/-/merge_requests/7", "https://evil.example.com/o/r/pull/7", "https://github.com/o/r/pull/new/gt-x", "not a url"]) {
+      const res = await callAgentApi("gt_done", token, { branch: "gt/fix/1", pr_url });
+      expect(res.status, pr_url).toBe(400);
+      expect(res.json.error.message).toContain("pr_url must be a pull request on https://github.com: https://github.com/<owner>/<repo>/pull/<number>");
+      expect(res.json.error.issues).toEqual([expect.objectContaining({ path: ["pr_url"] })]);
+    }
+    expect(await db.townEvent.count({ where: { townId: town.id, eventType: "agent_done" } })).toBe(0);
+    // a blank pr_url means "no PR"
+    const blank = await callAgentApi("gt_done", token, { branch: "gt/fix/1", pr_url: "  " });
+    expect(blank.status).toBe(202);
+    expect((await db.townEvent.findUniqueOrThrow({ where: { id: blank.json.event_id } })).payload).toMatchObject({ pr_url: null });
+  });
+
   it("agent_completed and container_status enqueue their events with snake_case payloads", async () => {
     const { town, polecat, token } = await polecatTown();
     const completed = await callAgentApi("agent_completed", token, { status: "failed", reason: "exit code 1" });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { AppError } from "../api/errors";
-import { assertRigGitUrl } from "./github-url";
+import { assertRepoAllowed, assertRigGitUrl } from "./github-url";
 import { makeTownDue } from "./towns";
 import { stopAgentsOf, type RuntimeFor } from "./stop-agents";
 
@@ -36,6 +36,7 @@ export async function createRig(
   input: { name: string; gitUrl: string; defaultBranch?: string },
 ) {
   assertRigGitUrl(input.gitUrl);
+  assertRepoAllowed(input.gitUrl.trim());
   const existing = await db.rig.findUnique({ where: { townId_name: { townId, name: input.name } } });
   if (existing) throw new AppError("conflict", `A rig named "${input.name}" already exists in this town.`);
   const rig = await db.rig.create({

@@ -11,7 +11,8 @@ import type { TickDeps } from "../tick/run-tick";
 
 export class RecordingRuntime implements AgentRuntime {
   readonly kind = "local" as const;
-  readonly name = "test";
+  /** the operator's name for it ("test" unless a test needs two runtimes apart) */
+  constructor(readonly name: string = "test") {}
   starts: AgentStartSpec[] = [];
   stops: { agentId: string; reason: string }[] = [];
   statuses = new Map<string, RuntimeAgentStatus>();

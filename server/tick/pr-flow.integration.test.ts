@@ -50,6 +50,7 @@ describe("PR flow end to end", () => {
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WEB_URL: github.webUrl,
         GITHUB_TOKEN: "ghp_flowtesttoken123",
+        GASTOWN_SHARED_GITHUB_TOKEN: "all", // the operator shares its token with every town of this test
         GASTOWN_AGENT_WORK_ROOT: workRoot,
         GASTOWN_AGENT_STOP_GRACE_MS: "2000",
       }),

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerFor, testDb } from "../../testing/db";
-import { makeUser } from "../../../prisma/factories";
+import { addMembership, makeUser } from "../../../prisma/factories";
 
 describe("rig router", () => {
   let caller: ReturnType<typeof callerFor>;
@@ -63,5 +63,41 @@ describe("rig router", () => {
     await caller.rig.delete({ townId, rigId: rig.id });
     expect(await testDb().bead.count({ where: { rigId: rig.id } })).toBe(0);
     await expect(caller.rig.get({ townId, rigId: rig.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("deleting a rig is owner-only: a member gets FORBIDDEN and the rig and its beads stay", async () => {
+    const db = testDb();
+    const member = await makeUser(db);
+    await addMembership(db, townId, member.id, "member");
+    const rig = await caller.rig.create({ townId, name: "kept", gitUrl: "https://github.com/acme/kept" });
+    await caller.bead.create({ townId, rigId: rig.id, title: "stays" });
+    await expect(callerFor(member).rig.delete({ townId, rigId: rig.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await db.bead.count({ where: { rigId: rig.id } })).toBe(1);
+    await caller.rig.delete({ townId, rigId: rig.id });
+    expect(await db.rig.count({ where: { id: rig.id } })).toBe(0);
+  });
+
+  describe("with GASTOWN_ALLOWED_REPOS", () => {
+    const saved = process.env.GASTOWN_ALLOWED_REPOS;
+    beforeAll(() => {
+      process.env.GASTOWN_ALLOWED_REPOS = "acme/*,other/one";
+    });
+    afterAll(() => {
+      if (saved === undefined) delete process.env.GASTOWN_ALLOWED_REPOS;
+      else process.env.GASTOWN_ALLOWED_REPOS = saved;
+    });
+
+    it("accepts a repository on the list (owner/* or owner/repo, any case)", async () => {
+      await expect(caller.rig.create({ townId, name: "ok1", gitUrl: "https://github.com/acme/anything.git" })).resolves.toMatchObject({ name: "ok1" });
+      await expect(caller.rig.create({ townId, name: "ok2", gitUrl: "https://github.com/Other/One" })).resolves.toMatchObject({ name: "ok2" });
+    });
+
+    it("refuses any other repository with a BAD_REQUEST that names it and the setting", async () => {
+      await expect(caller.rig.create({ townId, name: "no", gitUrl: "https://github.com/other/two" })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        message: expect.stringMatching(/other\/two is not in this server's allowed repositories \(GASTOWN_ALLOWED_REPOS\)/),
+      });
+      expect(await testDb().rig.count({ where: { townId, name: "no" } })).toBe(0);
+    });
   });
 });

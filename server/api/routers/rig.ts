@@ -26,7 +26,8 @@ export const rigRouter = router({
     .input(z.strictObject({ ...RigRef, overrides: RigOverridePatchSchema }))
     .mutation(({ ctx, input }) => updateRigOverrides(ctx.db, ctx.town.id, ctx.user.id, input.rigId, input.overrides)),
 
-  delete: townWriteProcedure
+  // Deleting a rig cascades its beads and their audit trail: owners only (SPEC.md §3b roles: delete).
+  delete: townOwnerProcedure
     .input(z.strictObject(RigRef))
     .mutation(({ ctx, input }) => deleteRig(ctx.db, ctx.town.id, ctx.user.id, input.rigId, (name) => tickDepsOf(ctx).runtimeFor(name))),
 });
