@@ -5,6 +5,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { errorResponse, toAgentApiError, zodIssues } from "./errors";
 import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
 import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "./tokens";
+import { processRedactor } from "../secrets/town-secrets";
 import type { FeatureBranchCreator } from "./tools/define";
 
 // One agent API request, from raw Request to Response (SPEC.md §4.3), in this order: declared size (413),
@@ -97,8 +98,8 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
   } catch (error) {
     const mapped = toAgentApiError(error);
     if (mapped) return errorResponse(mapped.status, mapped.code, mapped.message, mapped.extra);
-    // Only the error's own message: request headers (the token) and bodies never reach the log.
-    const message = error instanceof Error ? error.message : String(error);
+    // Only the error's own message, redacted: request headers (the token) and bodies never reach the log.
+    const message = processRedactor().text(error instanceof Error ? error.message : String(error));
     console.error(`[agent-api] ${context.tool} failed (town ${context.town || "?"}, agent ${context.agent || "?"}): ${message}`);
     Sentry.captureException(error, { tags: { tool: context.tool, town: context.town, agent: context.agent } });
     return errorResponse(500, "internal", "The agent API failed on this call; it is safe to retry.");
