@@ -18,7 +18,7 @@ import { buildSideEffect, type SideEffectJob } from "./side-effects";
 import { TickTx } from "./tx";
 import { dispatchSpec } from "./dispatch-spec";
 import { housekeeping } from "./housekeeping";
-import { townRedactor } from "../secrets/town-secrets";
+import { processRedactor, townRedactor } from "../secrets/town-secrets";
 import type { Redactor } from "../secrets/redact";
 
 // One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
@@ -443,12 +443,12 @@ async function runSideEffects(
     jobs.map(async (job): Promise<SideEffectOutcome> => {
       try {
         const { events, ok, detail } = await withTimeout(job.run({ runtime, now }), deps.sideEffectTimeoutMs ?? SIDE_EFFECT_TIMEOUT_MS, job.type);
-        if (events.length) await enqueueEvents(deps.pool, townId, secrets.deep(events), now);
+        if (events.length) await enqueueEvents(deps.pool, townId, secrets.deep(events, { edges: true }), now);
         return { type: job.type, target: job.target, ok, ...(detail ? { detail: secrets.text(detail) } : {}) };
       } catch (err) {
         const tags = { town_id: townId, action_type: job.type, ...(job.agentId ? { agent_id: job.agentId } : {}) };
         reportError(deps, err, tags, `${job.type} side effect failed`);
-        const fallback = secrets.deep(job.onThrow?.(err) ?? []);
+        const fallback = secrets.deep(job.onThrow?.(err) ?? [], { edges: true });
         if (fallback.length) {
           // If even the fallback cannot be queued (database down), the agent stays `working` until GUPP or
           // the observe phase notices: say so, with the town and agent, instead of losing it silently.
@@ -516,7 +516,8 @@ async function observe(deps: TickDeps, townRuntime: AgentRuntime | null, townId:
 
 /** Logged (one line, the message only) and reported to Sentry with the tags (town, agent, phase). */
 function reportError(deps: TickDeps, err: unknown, tags: Record<string, string>, what: string) {
-  const message = err instanceof Error ? err.message : String(err);
+  // Logs are redacted too (SPEC.md §5): the secrets of the operator and of every town this process ticked lately.
+  const message = processRedactor().text(err instanceof Error ? err.message : String(err));
   console.error(`[tick] ${what} (${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(" ")}): ${message.slice(0, 300)}`);
   deps.captureException(err, tags);
 }
