@@ -12,7 +12,7 @@ export async function register() {
     const { scrubSentryEvent } = process.env.NEXT_RUNTIME === "edge" ? { scrubSentryEvent: undefined } : await import("./server/secrets/sentry");
     Sentry.init({
       dsn,
-      ...(scrubSentryEvent ? { beforeSend: scrubSentryEvent, beforeSendTransaction: scrubSentryEvent } : {}),
+      ...(scrubSentryEvent ? { beforeSend: scrubSentryEvent } : {}),
       ...(tracesSampleRate > 0 ? { tracesSampleRate } : { enableOpenTelemetrySetup: false }),
     });
   }
