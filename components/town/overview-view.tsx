@@ -58,6 +58,14 @@ export function OverviewView({ townId }: { townId: string }) {
           {t.runtime.message}
         </p>
       ) : null}
+      {!t.github.usable && t.github.message ? (
+        <p className="rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-900 ring-1 ring-amber-200" role="status" data-testid="github-token-warning">
+          {t.github.message}{" "}
+          <Link href={`/towns/${townId}/settings`} className="font-semibold underline">
+            Open Settings
+          </Link>
+        </p>
+      ) : null}
       <MayorBar townId={townId} />
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="status-counts">
         {STATUSES.map((s) => (

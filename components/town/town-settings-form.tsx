@@ -272,10 +272,21 @@ export function SecretsCard({ townId }: { townId: string }) {
           <Field
             label="GitHub token"
             htmlFor="s-github-token"
-            hint={data.secretsSet.github_token ? `Set (${config.git_auth.github_token ?? "****"}). Enter a new one to replace it.` : "Not set: the server's GITHUB_TOKEN is used, if any."}
+            hint={
+              data.secretsSet.github_token
+                ? `Set (${config.git_auth.github_token ?? "****"}). Enter a new one to replace it.`
+                : data.github.source === "shared"
+                  ? "Not set: the server's GITHUB_TOKEN is shared with this town and used instead."
+                  : "Not set."
+            }
           >
             <Input id="s-github-token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="ghp_…" disabled={ro} required />
           </Field>
+          {!data.github.usable && data.github.message ? (
+            <p className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200" role="status" data-testid="github-token-notice">
+              {data.github.message}
+            </p>
+          ) : null}
           <div className="flex gap-2">
             <Button type="submit" size="sm" busy={update.isPending} disabledReason={ownerReason}>
               Save token

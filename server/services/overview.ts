@@ -1,6 +1,7 @@
 import type { SqlClient } from "../db/pool";
 import { AppError } from "../api/errors";
 import type { Role } from "../api/trpc";
+import { gitHubAccess } from "./github-access";
 
 // The town overview: counts by status, tick status, poison-inbox size, notifications and recent activity.
 // Everything is an aggregate or a short list, so it stays cheap at 10,000 beads.
@@ -35,6 +36,7 @@ const OVERVIEW_SQL = `
 SELECT
   t.id, t.name, t.created_at, t.last_tick_at, t.next_tick_at, t.has_active_work, t.last_metrics, t.breaker_open,
   (SELECT config FROM town_settings WHERE town_id = t.id) AS config,
+  (SELECT email FROM users WHERE id = t.owner_user_id) AS owner_email,
   (SELECT count(*)::int FROM rigs WHERE town_id = t.id) AS rig_count,
   (SELECT coalesce(json_agg(c), '[]') FROM (
      SELECT type, status, count(*)::int AS n FROM beads
@@ -112,6 +114,11 @@ export async function getTownOverview(pool: SqlClient, townId: string, role: Rol
     triageCount: town.triage as number,
     pendingEventCount: town.pending as number,
     runtime: runtimeStatus(((town.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null, runtimeOptions),
+    /** whether polls, merges, branches and agents get a GitHub token (SPEC.md §5 Tenants); never the token */
+    github: gitHubAccess(
+      { id: town.id as string, ownerEmail: (town.owner_email as string | null) ?? null },
+      ((town.config ?? {}) as { git_auth?: { github_token?: unknown } }).git_auth?.github_token,
+    ),
     notifications,
     activity,
   };

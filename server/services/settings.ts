@@ -19,6 +19,7 @@ import {
 } from "../domain/settings";
 import { asRecord, inTransaction, json, makeTownDue, writeAudit } from "./people-writes";
 import { getRigOrThrow, updateRigOverrides, type RigOverridePatch } from "./rigs";
+import { gitHubAccess } from "./github-access";
 
 // Town and rig settings (SPEC.md §4.1 settings page, §3b Settings chain, DOMAIN.md §7). Secrets — the
 // GitHub/GitLab tokens, the other tokens, every env var value — are write-only: every read masks them,
@@ -76,9 +77,19 @@ function parseStored(raw: unknown): TownConfig {
 }
 
 export async function getTownSettings(db: Db, townId: string) {
-  const row = await db.townSettings.findUnique({ where: { townId } });
+  const [row, town] = await Promise.all([
+    db.townSettings.findUnique({ where: { townId } }),
+    db.town.findUnique({ where: { id: townId }, select: { owner: { select: { email: true } } } }),
+  ]);
   const config = parseStored(row?.config);
-  return { config: maskConfig(config), secretsSet: secretsSet(config), version: row?.version ?? 0, updatedAt: row?.updatedAt ?? null };
+  return {
+    config: maskConfig(config),
+    secretsSet: secretsSet(config),
+    // Whether a GitHub token will be used for this town, and whose (its own, the operator's shared one, none).
+    github: gitHubAccess({ id: townId, ownerEmail: town?.owner.email ?? null }, config.git_auth?.github_token),
+    version: row?.version ?? 0,
+    updatedAt: row?.updatedAt ?? null,
+  };
 }
 
 /** Paths of everything the update touches; secret paths are listed without values. */

@@ -38,11 +38,15 @@ describe("PR flow end to end", () => {
   let adapters: Adapters;
   let deps: TickDeps;
   let workRoot: string;
+  let savedWebUrl: string | undefined;
 
   beforeAll(async () => {
     github = await startFakeGitHub({ token: "ghp_flowtesttoken123" });
     github.addRepo(OWNER, REPO);
     api = await startAgentApiServer();
+    // The agent API (in this process) checks gt_done's PR URL against the operator's GITHUB_WEB_URL.
+    savedWebUrl = process.env.GITHUB_WEB_URL;
+    process.env.GITHUB_WEB_URL = github.webUrl;
     workRoot = mkdtempSync(path.join(tmpdir(), "gt-flow-"));
     adapters = createAdapters({
       config: loadAdapterConfig({
@@ -60,6 +64,8 @@ describe("PR flow end to end", () => {
   });
 
   afterAll(async () => {
+    if (savedWebUrl === undefined) delete process.env.GITHUB_WEB_URL;
+    else process.env.GITHUB_WEB_URL = savedWebUrl;
     await api?.close();
     await github?.close();
     rmSync(workRoot, { recursive: true, force: true });
