@@ -1,16 +1,15 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter, useSearchParams } from "next/navigation";
+import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { authClient } from "./auth-client";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
 
-/** Sign-up and sign-in share one form: email + password (and a name for sign-up). */
+/** Sign-up and sign-in share one form: email + password (and a name for sign-up). Rendered in the page's HTML. */
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const router = useRouter();
-  const params = useSearchParams();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -30,7 +29,8 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       setError(res.error.message ?? "That did not work. Check your email and password.");
       return;
     }
-    const next = params.get("next");
+    // Read at submit, not with useSearchParams: that would make the form client-only (no HTML before hydration).
+    const next = new URLSearchParams(window.location.search).get("next");
     router.push(next && next.startsWith("/") && !next.startsWith("//") ? next : "/towns");
     router.refresh();
   }
