@@ -118,6 +118,7 @@ describe.skipIf(!installed.ok)(`Claude Code end to end through the agent kit${in
   let deps: TickDeps;
   let workRoot: string;
   let home: string;
+  let savedWebUrl: string | undefined;
 
   beforeAll(async () => {
     // CI "runs" on every new PR until the test finishes it: auto-merge must not land a PR the refinery has not
@@ -128,6 +129,9 @@ describe.skipIf(!installed.ok)(`Claude Code end to end through the agent kit${in
     workRoot = mkdtempSync(path.join(tmpdir(), "gt-claude-e2e-"));
     home = path.join(workRoot, "home");
     mkdirSync(home, { recursive: true });
+    // The agent API (gt_done) accepts PR URLs on GITHUB_WEB_URL's host only: the fake GitHub's.
+    savedWebUrl = process.env.GITHUB_WEB_URL;
+    process.env.GITHUB_WEB_URL = github.webUrl;
     adapters = createAdapters({
       appDir: ROOT,
       config: loadAdapterConfig({
@@ -135,6 +139,7 @@ describe.skipIf(!installed.ok)(`Claude Code end to end through the agent kit${in
         GITHUB_API_URL: github.apiUrl,
         GITHUB_WEB_URL: github.webUrl,
         GITHUB_TOKEN: github.token,
+        GASTOWN_SHARED_GITHUB_TOKEN: "all", // the operator shares its token with this test's towns
         GASTOWN_AGENT_WORK_ROOT: workRoot,
         GASTOWN_AGENT_STOP_GRACE_MS: "3000",
         PATH: process.env.PATH,
@@ -147,6 +152,8 @@ describe.skipIf(!installed.ok)(`Claude Code end to end through the agent kit${in
   });
 
   afterAll(async () => {
+    if (savedWebUrl === undefined) delete process.env.GITHUB_WEB_URL;
+    else process.env.GITHUB_WEB_URL = savedWebUrl;
     await api?.close();
     await model?.close();
     await github?.close();
