@@ -1,3 +1,4 @@
+import { forgetTownSecrets } from "../secrets/town-secrets";
 import { basename } from "node:path";
 import type { CommandDescription } from "../adapters/agent-runtime/describe";
 import { z } from "zod";
@@ -210,6 +211,8 @@ export async function updateTownSettings(
     );
     await makeTownDue(tx, townId, now);
   });
+  // New secrets (a token, env values) must be masked at once, not after the redactor's cache expires.
+  forgetTownSecrets(townId);
   return getTownSettings(db, townId);
 }
 
