@@ -16,7 +16,7 @@ import {
   unhookAgent,
 } from "./operations";
 import type { TownRepo } from "./repo";
-import { isTerminal, type AgentRole } from "./types";
+import { isTerminal, type Agent, type AgentRole } from "./types";
 
 // The state part of every action (DOMAIN.md §4), applied in the tick's state phase, in list order. Guards
 // that can fail because the world moved on since the snapshot (the from-guard, terminal immutability, a
@@ -40,6 +40,21 @@ export type StateActionResult =
 
 const applied = (): StateActionResult => ({ status: "applied" });
 const skipped = (reason: string): StateActionResult => ({ status: "skipped", reason });
+
+/** An agent's side of a start (DOMAIN.md §5.6 step 3): `working`, attempt counted, activity and the
+ *  SDK watermark reset, `dispatched_at` stamped so late callbacks of an earlier run are told apart. */
+async function markDispatched(repo: TownRepo, agent: Agent, now: Date, extra: Partial<Agent> = {}): Promise<void> {
+  await repo.updateAgent(agent.id, {
+    status: "working",
+    dispatchAttempts: agent.dispatchAttempts + 1,
+    lastActivityAt: now,
+    lastEventType: null,
+    lastEventAt: null,
+    dispatchedAt: now,
+    stalledAt: null,
+    ...extra,
+  });
+}
 
 type Handlers = { [K in Action["type"]]: (repo: TownRepo, action: ActionOf<K>, now: Date) => Promise<StateActionResult> };
 
@@ -252,15 +267,7 @@ const handlers: Handlers = {
       if (isDomainError(err)) return skipped(err.message);
       throw err;
     }
-    await repo.updateAgent(agent.id, {
-      status: "working",
-      dispatchAttempts: agent.dispatchAttempts + 1,
-      lastActivityAt: now,
-      lastEventType: null,
-      lastEventAt: null,
-      dispatchedAt: now,
-      stalledAt: null,
-    });
+    await markDispatched(repo, agent, now);
     if (bead.status !== "in_progress") {
       await setBeadStatus(repo, bead, "in_progress", now, { reason: action.reason, actor: "reconciler", agentId: agent.id });
     }
@@ -274,17 +281,7 @@ const handlers: Handlers = {
     const agent = await repo.getAgent(action.agentId);
     if (!agent || agent.role !== "mayor") return skipped("mayor not found");
     if (agent.status !== "idle" && agent.status !== "dead") return skipped(`mayor is ${agent.status}`);
-    await repo.updateAgent(agent.id, {
-      status: "working",
-      dispatchAttempts: agent.dispatchAttempts + 1,
-      lastActivityAt: now,
-      lastEventType: null,
-      lastEventAt: null,
-      dispatchedAt: now,
-      stalledAt: null,
-      agentStatusMessage: null,
-      agentStatusUpdatedAt: now,
-    });
+    await markDispatched(repo, agent, now, { agentStatusMessage: null, agentStatusUpdatedAt: now });
     return { status: "applied", dispatch: { agentId: agent.id, role: "mayor", beadId: null, rigId: null, dispatchedAt: now } };
   },
 
