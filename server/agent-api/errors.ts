@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { isDomainError, type DomainErrorCode } from "../domain/errors";
 
 // Errors of the agent API as HTTP answers: `{error: {code, message, issues?}}` (SPEC.md §4.3). Tool
 // functions throw AgentApiError for expected refusals; the handler turns anything else into a 500.
@@ -37,8 +38,9 @@ export const conflict = (message: string) => new AgentApiError(409, "conflict", 
 export const badRequest = (message: string, issues?: WireIssue[]) =>
   new AgentApiError(400, "invalid_body", message, issues ? { issues } : {});
 
-/** Domain / service errors (DomainError, AppError: `name === "DomainError"` with a code) as statuses. */
-const DOMAIN_CODE_STATUS: Record<string, [number, AgentApiErrorCode]> = {
+/** Domain / service errors (DomainError from server/domain/errors.ts) as statuses; a code not listed
+ *  (upstream_failed) is a 500. */
+const DOMAIN_CODE_STATUS: Partial<Record<DomainErrorCode, [number, AgentApiErrorCode]>> = {
   not_found: [404, "not_found"],
   entity_not_found: [404, "not_found"],
   forbidden: [403, "forbidden"],
@@ -50,8 +52,8 @@ const DOMAIN_CODE_STATUS: Record<string, [number, AgentApiErrorCode]> = {
 
 export function toAgentApiError(error: unknown): AgentApiError | null {
   if (error instanceof AgentApiError) return error;
-  if (error instanceof Error && error.name === "DomainError" && "code" in error) {
-    const mapped = DOMAIN_CODE_STATUS[String((error as { code: unknown }).code)];
+  if (isDomainError(error)) {
+    const mapped = DOMAIN_CODE_STATUS[error.code];
     if (mapped) return new AgentApiError(mapped[0], mapped[1], error.message);
   }
   return null;

@@ -9,12 +9,13 @@ import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
 import { containsNul } from "../validation";
 import type { TickDeps } from "../tick/run-tick";
+import type { Role } from "../domain/types";
 
 // tRPC setup: context (db + signed-in user), the error table (STYLE.md #6) and the procedure ladder:
 // public → authed (signed in) → town (member of the town in input.townId; non-members get NOT_FOUND so a
 // town's existence is not revealed) → write (member or owner; viewers read only) → owner.
 
-export type Role = "owner" | "member" | "viewer";
+export type { Role } from "../domain/types";
 /** `tickDeps` is optional: the routers that run the tick (dry run, replay) or talk to the runtime (agent stop,
  *  log) default to the app's `getTickDeps()`; tests pass doubles. */
 export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps };

@@ -1,6 +1,8 @@
-// Errors the domain throws for expected failures. The tRPC layer maps `code` to a status in one table
-// (server/api/errors.ts matches on `name === "DomainError"` and `code`), and the tick poisons an event at
-// once when its apply throws `entity_not_found` or `invalid_payload` (SPEC.md §2: those can never succeed).
+// The one error type of the domain, the services, the tick and the agent API's tools for expected
+// failures. The edges map `code` in one table each: server/api/errors.ts to tRPC codes and
+// server/agent-api/errors.ts to HTTP statuses (both by `isDomainError`, never by the name string), and the
+// tick poisons an event at once when its apply throws `entity_not_found` or `invalid_payload` (SPEC.md §2:
+// those can never succeed).
 
 export const DOMAIN_ERROR_CODES = [
   "not_found",

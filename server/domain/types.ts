@@ -26,6 +26,10 @@ export const AGENT_ROLES = ["mayor", "polecat", "refinery"] as const;
 export const AgentRoleSchema = z.enum(AGENT_ROLES);
 export type AgentRole = z.infer<typeof AgentRoleSchema>;
 
+/** A person's role in a town (town_members.role): what the tRPC layer and the services check. */
+export const TOWN_ROLES = ["owner", "member", "viewer"] as const;
+export type Role = (typeof TOWN_ROLES)[number];
+
 export const AGENT_STATUSES = ["idle", "working", "waiting", "stalled", "dead"] as const;
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;

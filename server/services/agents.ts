@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { Prisma } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import type { AgentRuntime } from "../adapters/agent-runtime/types";
 import { AGENT_ROLES, isTerminal } from "../domain/types";
 import type { TickDeps } from "../tick/run-tick";
@@ -51,7 +51,7 @@ export async function listAgents(db: Db, townId: string, input: { rigId?: string
 
 async function findAgentOrThrow(db: Db, townId: string, agentId: string) {
   const agent = await db.agentMetadata.findFirst({ where: { beadId: agentId, townId }, include: { bead: { select: { title: true, rigId: true } } } });
-  if (!agent) throw new AppError("not_found", "Agent not found in this town.");
+  if (!agent) throw new DomainError("not_found", "Agent not found in this town.");
   return agent;
 }
 
@@ -63,7 +63,7 @@ async function runtimeFor(deps: Pick<TickDeps, "runtimeFor">, db: Db, townId: st
   try {
     return deps.runtimeFor(name);
   } catch (err) {
-    throw new AppError("conflict", err instanceof Error ? err.message : "The town's agent runtime is not available on this server.");
+    throw new DomainError("conflict", err instanceof Error ? err.message : "The town's agent runtime is not available on this server.");
   }
 }
 
@@ -113,7 +113,7 @@ export async function stopAgent(deps: TickDeps, db: PrismaClient, townId: string
     );
     await makeTownDue(tx, townId, now);
   });
-  if (!outcome.stopped) throw new AppError("upstream_failed", `The runtime did not stop ${agent.bead.title}: ${outcome.reason ?? "no reason given"}.`);
+  if (!outcome.stopped) throw new DomainError("upstream_failed", `The runtime did not stop ${agent.bead.title}: ${outcome.reason ?? "no reason given"}.`);
   return { agentId: agent.beadId, stopped: true as const };
 }
 
@@ -186,7 +186,7 @@ export async function resetAgent(deps: TickDeps, db: PrismaClient, townId: strin
  */
 export async function deleteAgent(deps: TickDeps, db: PrismaClient, townId: string, actorUserId: string, agentId: string, now = new Date()) {
   const agent = await findAgentOrThrow(db, townId, agentId);
-  if (agent.role === "mayor") throw new AppError("conflict", "The mayor cannot be deleted: every town has one.");
+  if (agent.role === "mayor") throw new DomainError("conflict", "The mayor cannot be deleted: every town has one.");
   const stopped = await stopQuietly(deps, db, townId, agent, "agent deleted");
   return inTransaction(db, async (tx) => {
     const locked = await lockAgent(tx, townId, agentId);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import type { SqlClient } from "../db/pool";
 import { explainBead } from "../domain/explain";
 import { isTerminal, LabelSchema } from "../domain/types";
@@ -63,7 +63,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     const parsed = CursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
     return { createdAt: new Date(parsed.createdAt), id: parsed.id };
   } catch {
-    throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
+    throw new DomainError("bad_request", "The page cursor is not valid; reload the list.");
   }
 }
 
@@ -197,7 +197,7 @@ export async function getBeadOrThrow(db: Db, townId: string, beadId: string) {
       dependents: { include: { bead: { select: { id: true, title: true, status: true, type: true } } } },
     },
   });
-  if (!bead) throw new AppError("not_found", "Bead not found in this town.");
+  if (!bead) throw new DomainError("not_found", "Bead not found in this town.");
   const timeline = await db.beadEvent.findMany({ where: { beadId, townId }, orderBy: { createdAt: "desc" }, take: 200 });
   return { ...bead, labels: bead.labels as string[], metadata: bead.metadata as Record<string, unknown>, timeline };
 }
@@ -211,7 +211,7 @@ const MR_RESET_KEYS = ["auto_merge_pending", "poll_null_count"];
 
 async function findBeadOrThrow(tx: Tx, townId: string, beadId: string) {
   const bead = await tx.bead.findFirst({ where: { id: beadId, townId } });
-  if (!bead) throw new AppError("not_found", "Bead not found in this town.");
+  if (!bead) throw new DomainError("not_found", "Bead not found in this town.");
   return bead;
 }
 
@@ -223,9 +223,9 @@ async function findBeadOrThrow(tx: Tx, townId: string, beadId: string) {
 export async function cancelBead(db: PrismaClient, townId: string, actorUserId: string, input: { beadId: string; reason?: string }, now = new Date()) {
   return inTransaction(db, async (tx) => {
     const bead = await findBeadOrThrow(tx, townId, input.beadId);
-    if (bead.type === "agent") throw new AppError("conflict", "Agents are not cancelled; stop, reset or delete them on the agents page.");
-    if (bead.type === "convoy") throw new AppError("conflict", "Close a convoy from its page: closing it also cancels its unfinished beads.");
-    if (isTerminal(bead.status)) throw new AppError("conflict", `This bead is already ${bead.status}; there is nothing to cancel.`);
+    if (bead.type === "agent") throw new DomainError("conflict", "Agents are not cancelled; stop, reset or delete them on the agents page.");
+    if (bead.type === "convoy") throw new DomainError("conflict", "Close a convoy from its page: closing it also cancels its unfinished beads.");
+    if (isTerminal(bead.status)) throw new DomainError("conflict", `This bead is already ${bead.status}; there is nothing to cancel.`);
     const reason = input.reason?.trim() || "cancelled by a person";
     await enqueueEvent(tx, townId, "bead_cancelled", { beadId: bead.id, payload: { cancel_status: "failed", reason, actor: "user" } }, now);
     await changeStatusByPerson(tx, townId, actorUserId, bead, "failed", now, { reason, failure: { code: "cancelled", message: reason } });
@@ -249,9 +249,9 @@ export async function retryBead(
 ) {
   return inTransaction(db, async (tx) => {
     const bead = await findBeadOrThrow(tx, townId, input.beadId);
-    if (input.only && bead.type !== input.only) throw new AppError("bad_request", "That bead is not a merge request.");
-    if (!RETRYABLE_TYPES.has(bead.type)) throw new AppError("conflict", `Only failed issues and merge requests can be retried; this is a ${bead.type}.`);
-    if (bead.status !== "failed") throw new AppError("conflict", `Only a failed bead can be retried; this one is ${bead.status}.`);
+    if (input.only && bead.type !== input.only) throw new DomainError("bad_request", "That bead is not a merge request.");
+    if (!RETRYABLE_TYPES.has(bead.type)) throw new DomainError("conflict", `Only failed issues and merge requests can be retried; this is a ${bead.type}.`);
+    if (bead.status !== "failed") throw new DomainError("conflict", `Only a failed bead can be retried; this one is ${bead.status}.`);
     const isMr = bead.type === "merge_request";
     const metadata = { ...asRecord(bead.metadata) };
     for (const key of [...FAILURE_KEYS, ...(isMr ? MR_RESET_KEYS : [])]) delete metadata[key];
@@ -302,7 +302,7 @@ export const EXPLAIN_TICK_WINDOW = 20;
  */
 export async function explainBeadForPage(db: Db, pool: SqlClient, townId: string, beadId: string, now = new Date()) {
   const exists = await db.bead.findFirst({ where: { id: beadId, townId }, select: { id: true } });
-  if (!exists) throw new AppError("not_found", "Bead not found in this town.");
+  if (!exists) throw new DomainError("not_found", "Bead not found in this town.");
   const world = await loadWorld(pool, townId, now);
   if (!world.beads.some((b) => b.id === beadId)) {
     // Finished beads nobody refers to are not in the reconciler's view; add this one so the facts say why.

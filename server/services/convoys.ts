@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import { Prisma } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { validateConvoyDag } from "../agent-api/convoy-dag";
 import type { GitHub } from "../adapters/github/types";
 import type { ConvoyMergeMode } from "../domain/settings";
@@ -79,14 +79,14 @@ export async function listConvoys(db: Db, townId: string, input: { status?: (typ
 
 async function findConvoyOrThrow(db: Db, townId: string, convoyId: string) {
   const convoy = await db.bead.findFirst({ where: { id: convoyId, townId, type: "convoy" }, include: { convoy: true } });
-  if (!convoy || !convoy.convoy) throw new AppError("not_found", "Convoy not found in this town.");
+  if (!convoy || !convoy.convoy) throw new DomainError("not_found", "Convoy not found in this town.");
   return { ...convoy, meta: convoy.convoy };
 }
 
 async function lockOpenConvoy(tx: Tx, townId: string, convoyId: string) {
   await tx.$queryRaw`SELECT bead_id FROM beads WHERE bead_id = ${convoyId} AND town_id = ${townId} FOR UPDATE`;
   const convoy = await findConvoyOrThrow(tx, townId, convoyId);
-  if (isTerminal(convoy.status)) throw new AppError("conflict", `This convoy is already ${convoy.status}.`);
+  if (isTerminal(convoy.status)) throw new DomainError("conflict", `This convoy is already ${convoy.status}.`);
   return convoy;
 }
 
@@ -188,7 +188,7 @@ export async function createConvoy(
   now = new Date(),
 ) {
   const dag = validateConvoyDag(input.tasks.map((t) => ({ depends_on: t.dependsOn })));
-  if (!dag.ok) throw new AppError("bad_request", dag.message);
+  if (!dag.ok) throw new DomainError("bad_request", dag.message);
 
   const created = await inTransaction(db, async (tx) => {
     const rig = await getRigOrThrow(tx, townId, input.rigId);
@@ -229,7 +229,7 @@ export async function startConvoy(db: PrismaClient, townId: string, actorUserId:
   await inTransaction(db, async (tx) => {
     const convoy = await lockOpenConvoy(tx, townId, convoyId);
     const res = await tx.convoyMetadata.updateMany({ where: { beadId: convoy.id, townId, staged: true }, data: { staged: false } });
-    if (res.count === 0) throw new AppError("conflict", "This convoy is not staged: it has already been started.");
+    if (res.count === 0) throw new DomainError("conflict", "This convoy is not staged: it has already been started.");
     await writeBeadEvent(tx, townId, actorUserId, { beadId: convoy.id, eventType: "fields_updated", oldValue: "staged", newValue: "started", metadata: { fields: ["staged"], action: "start" } }, now);
     await enqueueEvent(tx, townId, "convoy_started", { beadId: convoy.id, payload: { convoy_id: convoy.id } }, now);
   });
@@ -279,18 +279,18 @@ export async function addBeadToConvoy(
   await inTransaction(db, async (tx) => {
     const convoy = await lockOpenConvoy(tx, townId, input.convoyId);
     const bead = await tx.bead.findFirst({ where: { id: input.beadId, townId } });
-    if (!bead) throw new AppError("not_found", "Bead not found in this town.");
-    if (bead.type !== "issue") throw new AppError("bad_request", `Only issues can join a convoy; this is a ${bead.type}.`);
-    if (isTerminal(bead.status)) throw new AppError("conflict", `This bead is already ${bead.status}.`);
+    if (!bead) throw new DomainError("not_found", "Bead not found in this town.");
+    if (bead.type !== "issue") throw new DomainError("bad_request", `Only issues can join a convoy; this is a ${bead.type}.`);
+    if (isTerminal(bead.status)) throw new DomainError("conflict", `This bead is already ${bead.status}.`);
     const existing = await tx.beadDependency.findFirst({ where: { townId, beadId: bead.id, dependencyType: "tracks", dependsOn: { type: "convoy" } } });
     if (existing) {
-      throw new AppError("conflict", existing.dependsOnBeadId === convoy.id ? "This bead is already in this convoy." : "This bead is in another convoy; remove it there first.");
+      throw new DomainError("conflict", existing.dependsOnBeadId === convoy.id ? "This bead is already in this convoy." : "This bead is in another convoy; remove it there first.");
     }
     const members = await tx.beadDependency.findMany({ where: { townId, dependsOnBeadId: convoy.id, dependencyType: "tracks", bead: { type: "issue" } }, select: { beadId: true } });
     const memberIds = members.map((m) => m.beadId);
     const dependsOn = [...new Set(input.dependsOn ?? [])];
     const outside = dependsOn.filter((id) => !memberIds.includes(id));
-    if (outside.length) throw new AppError("bad_request", `A new convoy bead can only depend on beads of the convoy; not in it: ${outside.join(", ")}.`);
+    if (outside.length) throw new DomainError("bad_request", `A new convoy bead can only depend on beads of the convoy; not in it: ${outside.join(", ")}.`);
     // The whole graph (existing blocks edges between members + the new ones) must stay acyclic.
     const nodes = [...memberIds, bead.id];
     const index = new Map(nodes.map((id, i) => [id, i]));
@@ -305,7 +305,7 @@ export async function addBeadToConvoy(
       ],
     }));
     const dag = validateConvoyDag(graph);
-    if (!dag.ok) throw new AppError("bad_request", dag.message);
+    if (!dag.ok) throw new DomainError("bad_request", dag.message);
 
     await tx.beadDependency.create({ data: { townId, beadId: bead.id, dependsOnBeadId: convoy.id, dependencyType: "tracks", createdAt: now } });
     if (dependsOn.length) {
@@ -316,7 +316,7 @@ export async function addBeadToConvoy(
     }
     const metadata = { ...asRecord(bead.metadata), convoy_id: convoy.id, ...(convoy.meta.featureBranch ? { feature_branch: convoy.meta.featureBranch } : {}) };
     const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status, updatedAt: bead.updatedAt }, data: { metadata: json(metadata), updatedAt: now } });
-    if (res.count === 0) throw new AppError("conflict", "The bead was changed by someone else meanwhile; reload and try again.");
+    if (res.count === 0) throw new DomainError("conflict", "The bead was changed by someone else meanwhile; reload and try again.");
     await recountConvoy(tx, townId, convoy.id);
     await writeBeadEvent(tx, townId, actorUserId, { beadId: bead.id, eventType: "fields_updated", newValue: convoy.id, metadata: { fields: ["convoy"], action: "convoy_add", depends_on: dependsOn } }, now);
     await makeTownDue(tx, townId, now);
@@ -329,7 +329,7 @@ export async function removeBeadFromConvoy(db: PrismaClient, townId: string, act
   await inTransaction(db, async (tx) => {
     const convoy = await lockOpenConvoy(tx, townId, input.convoyId);
     const res = await tx.beadDependency.deleteMany({ where: { townId, beadId: input.beadId, dependsOnBeadId: convoy.id, dependencyType: "tracks" } });
-    if (res.count === 0) throw new AppError("not_found", "That bead is not in this convoy.");
+    if (res.count === 0) throw new DomainError("not_found", "That bead is not in this convoy.");
     const bead = await tx.bead.findFirstOrThrow({ where: { id: input.beadId, townId } });
     const metadata = { ...asRecord(bead.metadata) };
     if (metadata.convoy_id === convoy.id) {

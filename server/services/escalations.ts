@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { isTerminal, PRIORITIES } from "../domain/types";
 import { asRecord, changeStatusByPerson, inTransaction, makeTownDue, writeBeadEvent } from "./people-writes";
 
@@ -73,7 +73,7 @@ export async function acknowledgeEscalation(db: PrismaClient, townId: string, ac
   return inTransaction(db, async (tx) => {
     await tx.$queryRaw`SELECT bead_id FROM beads WHERE bead_id = ${escalationId} AND town_id = ${townId} FOR UPDATE`;
     const bead = await tx.bead.findFirst({ where: { id: escalationId, townId, type: "escalation" }, select: ESCALATION_SELECT });
-    if (!bead || !bead.escalation) throw new AppError("not_found", "Escalation not found in this town.");
+    if (!bead || !bead.escalation) throw new DomainError("not_found", "Escalation not found in this town.");
     const res = await tx.escalationMetadata.updateMany({ where: { beadId: bead.id, townId, acknowledged: false }, data: { acknowledged: true, acknowledgedAt: now } });
     if (res.count === 1) {
       if (!isTerminal(bead.status)) {

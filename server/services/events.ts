@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { parseEventPayload } from "../domain/events";
 import { inTransaction, json, makeTownDue, writeAudit } from "./people-writes";
 
@@ -44,7 +44,7 @@ const MAX_SEQ = 2n ** 63n - 1n;
 
 function parseSeqCursor(cursor: string): bigint {
   const seq = /^\d{1,19}$/.test(cursor) ? BigInt(cursor) : -1n;
-  if (seq < 0n || seq > MAX_SEQ) throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
+  if (seq < 0n || seq > MAX_SEQ) throw new DomainError("bad_request", "The page cursor is not valid; reload the list.");
   return seq;
 }
 
@@ -115,15 +115,15 @@ export async function countEvents(db: Db, townId: string, input: { type?: string
 
 export async function getEventOrThrow(db: Db, townId: string, eventId: string) {
   const row = await db.townEvent.findFirst({ where: { id: eventId, townId } });
-  if (!row) throw new AppError("not_found", "Event not found in this town.");
+  if (!row) throw new DomainError("not_found", "Event not found in this town.");
   return toView(row);
 }
 
 const POISONED_NOW = { poisonedAt: { not: null }, processedAt: null, discardedAt: null } satisfies Prisma.TownEventWhereInput;
 
-function notPoisonedConflict(status: EventQueueStatus | null): AppError {
+function notPoisonedConflict(status: EventQueueStatus | null): DomainError {
   const now = status ? `is ${status}, not poisoned` : "is no longer poisoned";
-  return new AppError("conflict", `This event ${now} (someone may have requeued or discarded it); reload the inbox.`);
+  return new DomainError("conflict", `This event ${now} (someone may have requeued or discarded it); reload the inbox.`);
 }
 
 /** Back to pending: retry count 0, poison marks cleared, requeue stamped (compare-and-set on "still poisoned"). */
@@ -141,7 +141,7 @@ function requeueData(actorUserId: string, now: Date) {
 export async function requeueEvent(db: PrismaClient, townId: string, actorUserId: string, eventId: string, now = new Date()) {
   return inTransaction(db, async (tx) => {
     const before = await tx.townEvent.findFirst({ where: { id: eventId, townId } });
-    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    if (!before) throw new DomainError("not_found", "Event not found in this town.");
     const res = await tx.townEvent.updateMany({ where: { id: eventId, townId, ...POISONED_NOW }, data: requeueData(actorUserId, now) });
     if (res.count === 0) throw notPoisonedConflict(statusOf(before));
     await writeAudit(
@@ -167,7 +167,7 @@ export async function editAndRequeueEvent(
 ) {
   return inTransaction(db, async (tx) => {
     const before = await tx.townEvent.findFirst({ where: { id: input.eventId, townId } });
-    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    if (!before) throw new DomainError("not_found", "Event not found in this town.");
     if (statusOf(before) !== "poisoned") throw notPoisonedConflict(statusOf(before));
     parseEventPayload(before.eventType, input.payload); // throws invalid_payload → 400 with the issues
     const res = await tx.townEvent.updateMany({
@@ -202,7 +202,7 @@ export async function discardEvent(
 ) {
   return inTransaction(db, async (tx) => {
     const before = await tx.townEvent.findFirst({ where: { id: input.eventId, townId } });
-    if (!before) throw new AppError("not_found", "Event not found in this town.");
+    if (!before) throw new DomainError("not_found", "Event not found in this town.");
     const res = await tx.townEvent.updateMany({
       where: { id: input.eventId, townId, ...POISONED_NOW },
       data: { discardedAt: now, discardedBy: actorUserId, discardNote: input.note },

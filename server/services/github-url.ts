@@ -1,4 +1,4 @@
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { loadAdapterConfig } from "../adapters/config";
 import { parseRepoUrl, type RepoRef } from "../adapters/github/types";
 import { repoRefusal } from "../adapters/github/tenancy";
@@ -13,7 +13,7 @@ export function githubWebUrl(): string {
 export function assertRigGitUrl(url: string, web = githubWebUrl()): RepoRef {
   const ref = parseRepoUrl(url, web);
   if (!ref) {
-    throw new AppError("bad_request", `The repository URL must look like ${web}/<owner>/<repo> (optionally ending in .git); got "${url}".`);
+    throw new DomainError("bad_request", `The repository URL must look like ${web}/<owner>/<repo> (optionally ending in .git); got "${url}".`);
   }
   return ref;
 }
@@ -21,5 +21,5 @@ export function assertRigGitUrl(url: string, web = githubWebUrl()): RepoRef {
 /** The operator's allow-list (GASTOWN_ALLOWED_REPOS): a rig outside it is refused with the reason. */
 export function assertRepoAllowed(url: string, config = loadAdapterConfig().github) {
   const refused = repoRefusal(config.allowedRepos ?? null, config.webUrl, url);
-  if (refused) throw new AppError("bad_request", `This server does not work on that repository: ${refused}.`);
+  if (refused) throw new DomainError("bad_request", `This server does not work on that repository: ${refused}.`);
 }

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
 import { isMayorAlive, mayorStartBlocker } from "../domain/rules/mayor";
 import { agentFromRow, AGENT_COLUMNS, AGENT_FROM } from "../tick/rows";
@@ -31,7 +31,7 @@ export interface ConversationItem {
 
 async function findMayorId(db: Db, townId: string): Promise<string> {
   const mayor = await db.agentMetadata.findFirst({ where: { townId, role: "mayor" }, select: { beadId: true } });
-  if (!mayor) throw new AppError("conflict", "This town has no mayor agent.");
+  if (!mayor) throw new DomainError("conflict", "This town has no mayor agent.");
   return mayor.beadId;
 }
 
@@ -45,9 +45,9 @@ export async function sendMayorMessage(
   now = new Date(),
 ) {
   const text = input.message.trim();
-  if (!text) throw new AppError("bad_request", "Write a message first.");
+  if (!text) throw new DomainError("bad_request", "Write a message first.");
   const rig = input.rigId ? await db.rig.findFirst({ where: { id: input.rigId, townId }, select: { id: true, name: true } }) : null;
-  if (input.rigId && !rig) throw new AppError("not_found", "That rig is not in this town.");
+  if (input.rigId && !rig) throw new DomainError("not_found", "That rig is not in this town.");
   const row = await db.$transaction(async (tx) => {
     const mayorId = await findMayorId(tx, townId);
     const mail = await tx.bead.create({
@@ -89,7 +89,7 @@ export async function listMayorConversation(db: Db, townId: string, opts: { curs
   const limit = Math.min(Math.max(opts.limit ?? CONVERSATION_PAGE, 1), 200);
   let before: bigint | null = null;
   if (opts.cursor) {
-    if (!/^\d{1,19}$/.test(opts.cursor)) throw new AppError("bad_request", "Bad cursor.");
+    if (!/^\d{1,19}$/.test(opts.cursor)) throw new DomainError("bad_request", "Bad cursor.");
     before = BigInt(opts.cursor);
   }
   const rows = await db.mayorMessage.findMany({
@@ -143,7 +143,7 @@ export async function getMayorStatus(db: Db, townId: string, runtimeOptions: { n
     db.townSettings.findUnique({ where: { townId }, select: { config: true } }),
     db.town.findUnique({ where: { id: townId }, select: { breakerOpen: true } }),
   ]);
-  if (!rows[0]) throw new AppError("conflict", "This town has no mayor agent.");
+  if (!rows[0]) throw new DomainError("conflict", "This town has no mayor agent.");
   const mayor = agentFromRow(rows[0]);
   const unreadMail = Number(unreadRows[0]?.n ?? 0);
   const selected = ((settings?.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null;

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { decodeCursor, encodeCursor } from "./beads";
 
 // The town's notifications (SPEC.md §3b: poisonings, breaker, escalations, mayor notices): most recent
@@ -21,7 +21,7 @@ export async function listNotifications(db: Db, townId: string, input: { unreadO
 }
 
 export async function markNotificationsRead(db: PrismaClient, townId: string, input: { ids?: string[]; all?: boolean }, now = new Date()) {
-  if (!input.all && !input.ids?.length) throw new AppError("bad_request", "Say which notifications to mark read (ids), or all: true.");
+  if (!input.all && !input.ids?.length) throw new DomainError("bad_request", "Say which notifications to mark read (ids), or all: true.");
   const res = await db.notification.updateMany({
     where: { townId, readAt: null, ...(input.all ? {} : { id: { in: input.ids } }) },
     data: { readAt: now },

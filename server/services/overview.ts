@@ -1,6 +1,6 @@
 import type { SqlClient } from "../db/pool";
-import { AppError } from "../api/errors";
-import type { Role } from "../api/trpc";
+import { DomainError } from "../domain/errors";
+import type { Role } from "../domain/types";
 import { gitHubAccess } from "./github-access";
 
 // The town overview: counts by status, tick status, poison-inbox size, notifications and recent activity.
@@ -72,7 +72,7 @@ const toDate = (v: unknown) => (v == null ? null : new Date(v as string));
 export async function getTownOverview(pool: SqlClient, townId: string, role: Role, runtimeOptions: { name: string }[] = []) {
   const { rows } = await pool.query(OVERVIEW_SQL, [townId]);
   const town = rows[0] as Row | undefined;
-  if (!town) throw new AppError("not_found", "Town not found.");
+  if (!town) throw new DomainError("not_found", "Town not found.");
   const counts: Record<string, Record<string, number>> = {};
   for (const r of town.counts as { type: string; status: string; n: number }[]) (counts[r.type] ??= {})[r.status] = r.n;
   const notifications = (town.notifications as Row[]).map((n) => ({ ...n, createdAt: toDate(n.createdAt)!, readAt: toDate(n.readAt) })) as {

@@ -1,6 +1,6 @@
 import { Prisma } from "../db/client";
 import { asRecord, insertTownEvents, json, type TownEventInput, type Tx } from "../db/tx";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "./towns";
@@ -95,7 +95,7 @@ export async function changeStatusByPerson(
   change: { reason: string; failure?: { code: string; message: string }; metadata?: Record<string, unknown> },
 ): Promise<boolean> {
   if (bead.status === to) return false;
-  if (isTerminal(bead.status)) throw new AppError("conflict", `This bead is already ${bead.status}; finished beads do not change (retry it instead).`);
+  if (isTerminal(bead.status)) throw new DomainError("conflict", `This bead is already ${bead.status}; finished beads do not change (retry it instead).`);
   const data: Prisma.BeadUpdateManyMutationInput = { status: to, updatedAt: now };
   if (to === "closed") data.closedAt = now;
   if (to === "failed" && change.failure) {
@@ -124,8 +124,8 @@ export async function changeStatusByPerson(
   return true;
 }
 
-export function movedConflict(what = "This bead"): AppError {
-  return new AppError("conflict", `${what} was changed by someone else meanwhile; reload and try again.`);
+export function movedConflict(what = "This bead"): DomainError {
+  return new DomainError("conflict", `${what} was changed by someone else meanwhile; reload and try again.`);
 }
 
 /** Convoy progress of every convoy tracking the bead: tracked `issue` beads, closed = closed + failed

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
 import { effectiveSettings } from "../domain/settings";
 import { isTerminal } from "../domain/types";
@@ -117,7 +117,7 @@ export async function listReviews(db: Db, townId: string, input: { status?: MrSt
 async function lockMr(tx: Tx, townId: string, mrId: string) {
   await tx.$queryRaw`SELECT bead_id FROM beads WHERE bead_id = ${mrId} AND town_id = ${townId} FOR UPDATE`;
   const mr = await tx.bead.findFirst({ where: { id: mrId, townId }, include: MR_INCLUDE });
-  if (!mr || mr.type !== "merge_request") throw new AppError("not_found", "Merge request not found in this town.");
+  if (!mr || mr.type !== "merge_request") throw new DomainError("not_found", "Merge request not found in this town.");
   return mr;
 }
 
@@ -141,7 +141,7 @@ async function setLabels(tx: Tx, townId: string, mr: MrRow, labels: string[], me
 export async function holdMr(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
   return inTransaction(db, async (tx) => {
     const mr = await lockMr(tx, townId, mrId);
-    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}; there is nothing to hold.`);
+    if (isTerminal(mr.status)) throw new DomainError("conflict", `This merge request is already ${mr.status}; there is nothing to hold.`);
     const labels = asStringArray(mr.labels);
     if (labels.includes(LABELS.held)) return viewAfter(tx, townId, mr.id); // already held: nothing to change
     const metadata = { ...asRecord(mr.metadata) };
@@ -175,12 +175,12 @@ export async function releaseMr(db: PrismaClient, townId: string, actorUserId: s
 export async function mergeMrNow(db: PrismaClient, townId: string, actorUserId: string, mrId: string, now = new Date()) {
   return inTransaction(db, async (tx) => {
     const mr = await lockMr(tx, townId, mrId);
-    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}.`);
+    if (isTerminal(mr.status)) throw new DomainError("conflict", `This merge request is already ${mr.status}.`);
     const prUrl = mr.review?.prUrl ?? null;
     if (!prUrl) {
-      throw new AppError("bad_request", "This merge request has no pull request, so there is nothing to merge on GitHub (direct merges are done by the refinery).");
+      throw new DomainError("bad_request", "This merge request has no pull request, so there is nothing to merge on GitHub (direct merges are done by the refinery).");
     }
-    if (asStringArray(mr.labels).includes(LABELS.held)) throw new AppError("conflict", "This merge request is on hold; release the hold before merging it.");
+    if (asStringArray(mr.labels).includes(LABELS.held)) throw new DomainError("conflict", "This merge request is on hold; release the hold before merging it.");
     const eventId = await enqueueEvent(tx, townId, "pr_auto_merge", { beadId: mr.id, payload: { mr_bead_id: mr.id, pr_url: prUrl } }, now);
     await writeBeadEvent(tx, townId, actorUserId, { beadId: mr.id, eventType: "merge_requested", newValue: prUrl, metadata: { action: "merge_now", event_id: eventId } }, now);
     return { queued: true as const, eventId, mr: await viewAfter(tx, townId, mr.id) };
@@ -197,7 +197,7 @@ export async function retryMr(db: PrismaClient, townId: string, actorUserId: str
 export async function failMr(db: PrismaClient, townId: string, actorUserId: string, input: { mrId: string; reason: string }, now = new Date()) {
   return inTransaction(db, async (tx) => {
     const mr = await lockMr(tx, townId, input.mrId);
-    if (isTerminal(mr.status)) throw new AppError("conflict", `This merge request is already ${mr.status}.`);
+    if (isTerminal(mr.status)) throw new DomainError("conflict", `This merge request is already ${mr.status}.`);
     const metadata = { ...asRecord(mr.metadata) };
     delete metadata.auto_merge_pending;
     await changeStatusByPerson(tx, townId, actorUserId, { id: mr.id, status: mr.status, metadata }, "failed", now, {

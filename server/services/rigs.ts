@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { assertRepoAllowed, assertRigGitUrl } from "./github-url";
 import { makeTownDue } from "./towns";
 import { stopAgentsOf, type RuntimeFor } from "./stop-agents";
@@ -38,7 +38,7 @@ export async function createRig(
   assertRigGitUrl(input.gitUrl);
   assertRepoAllowed(input.gitUrl.trim());
   const existing = await db.rig.findUnique({ where: { townId_name: { townId, name: input.name } } });
-  if (existing) throw new AppError("conflict", `A rig named "${input.name}" already exists in this town.`);
+  if (existing) throw new DomainError("conflict", `A rig named "${input.name}" already exists in this town.`);
   const rig = await db.rig.create({
     data: { townId, name: input.name, gitUrl: input.gitUrl.trim(), defaultBranch: input.defaultBranch ?? "main" },
   });
@@ -67,7 +67,7 @@ export async function listRigs(db: Db, townId: string) {
 
 export async function getRigOrThrow(db: Db, townId: string, rigId: string) {
   const rig = await db.rig.findFirst({ where: { id: rigId, townId } });
-  if (!rig) throw new AppError("not_found", "Rig not found in this town.");
+  if (!rig) throw new DomainError("not_found", "Rig not found in this town.");
   return rig;
 }
 
@@ -82,7 +82,7 @@ export async function updateRigOverrides(db: PrismaClient, townId: string, actor
     }
     // Compare-and-set on updated_at: a concurrent edit makes this a conflict, not a lost update.
     const res = await tx.rig.updateMany({ where: { id: rigId, townId, updatedAt: rig.updatedAt }, data: { config } });
-    if (res.count === 0) throw new AppError("conflict", "The rig was changed by someone else; reload and try again.");
+    if (res.count === 0) throw new DomainError("conflict", "The rig was changed by someone else; reload and try again.");
     await tx.auditLog.create({ data: { townId, actorUserId, action: "rig.overrides", targetType: "rig", targetId: rigId, detail: patch } });
     await makeTownDue(tx, townId);
     return tx.rig.findUniqueOrThrow({ where: { id: rigId } });

@@ -4,7 +4,7 @@ import type { CommandDescription } from "../adapters/agent-runtime/describe";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { validateTownEnvKey, validateTownEnvValue } from "../adapters/agent-runtime/types";
 import type { RuntimeOption } from "../adapters";
 import {
@@ -73,7 +73,7 @@ function secretsSet(config: TownConfig) {
 
 function parseStored(raw: unknown): TownConfig {
   const parsed = TownConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new AppError("conflict", `The stored town settings are not valid (${z.prettifyError(parsed.error)}); ask an owner to fix them.`);
+  if (!parsed.success) throw new DomainError("conflict", `The stored town settings are not valid (${z.prettifyError(parsed.error)}); ask an owner to fix them.`);
   return parsed.data;
 }
 
@@ -159,7 +159,7 @@ export async function updateTownSettings(
     await tx.$queryRaw`SELECT town_id FROM town_settings WHERE town_id = ${townId} FOR UPDATE`;
     const row = await tx.townSettings.findUniqueOrThrow({ where: { townId } });
     if (input.version !== undefined && input.version !== row.version) {
-      throw new AppError("conflict", "The settings were changed by someone else since you loaded them; reload and try again.");
+      throw new DomainError("conflict", "The settings were changed by someone else since you loaded them; reload and try again.");
     }
     const stored = asRecord(row.config);
     const storedEnv = asRecord(stored.env_vars);
@@ -167,13 +167,13 @@ export async function updateTownSettings(
     if (patch.env_vars !== undefined) {
       for (const [key, value] of Object.entries(patch.env_vars as Record<string, string>)) {
         const keyCheck = validateTownEnvKey(key);
-        if (!keyCheck.ok) throw new AppError("bad_request", keyCheck.reason);
+        if (!keyCheck.ok) throw new DomainError("bad_request", keyCheck.reason);
         if (isMaskedSecret(value)) {
-          if (typeof storedEnv[key] !== "string") throw new AppError("bad_request", `Enter a value for ${key}: it has no stored value to keep.`);
+          if (typeof storedEnv[key] !== "string") throw new DomainError("bad_request", `Enter a value for ${key}: it has no stored value to keep.`);
           continue;
         }
         const valueCheck = validateTownEnvValue(value);
-        if (!valueCheck.ok) throw new AppError("bad_request", `${key}: ${valueCheck.reason}`);
+        if (!valueCheck.ok) throw new DomainError("bad_request", `${key}: ${valueCheck.reason}`);
       }
     }
     if (typeof patch.agent_runtime === "string") {
@@ -181,7 +181,7 @@ export async function updateTownSettings(
       if (name === "") patch.agent_runtime = null;
       else if (!catalog.isKnownRuntime(name)) {
         const names = catalog.runtimeOptions().map((o) => o.name);
-        throw new AppError("bad_request", `"${name}" is not an agent runtime of this server (${names.length ? `choose one of: ${names.join(", ")}` : "none is configured"}).`);
+        throw new DomainError("bad_request", `"${name}" is not an agent runtime of this server (${names.length ? `choose one of: ${names.join(", ")}` : "none is configured"}).`);
       } else patch.agent_runtime = name;
     }
     // A masked secret with nothing stored behind it is not a value: leave that secret untouched.
@@ -196,11 +196,11 @@ export async function updateTownSettings(
       merged = applyTownConfigUpdate(stored as TownConfig, patch as TownConfigUpdate);
     } catch (err) {
       const why = err instanceof z.ZodError ? z.prettifyError(err) : err instanceof Error ? err.message : String(err);
-      throw new AppError("bad_request", `These settings are not valid: ${why}`);
+      throw new DomainError("bad_request", `These settings are not valid: ${why}`);
     }
     const next = pruneToChosen(merged, stored, patch as TownConfigUpdate);
     const res = await tx.townSettings.updateMany({ where: { townId, version: row.version }, data: { config: json(next), version: { increment: 1 } } });
-    if (res.count === 0) throw new AppError("conflict", "The settings were changed by someone else meanwhile; reload and try again.");
+    if (res.count === 0) throw new DomainError("conflict", "The settings were changed by someone else meanwhile; reload and try again.");
     const { changes, secrets } = describeChanges(patch as TownConfigUpdate, stored);
     await writeAudit(
       tx,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { AppError } from "../api/errors";
+import { DomainError } from "../domain/errors";
 import { runTick, type TickDeps, type TickReport } from "../tick/run-tick";
 import { replayEventWindow, type ReplayResult } from "../tick/replay";
 
@@ -21,7 +21,7 @@ function decodeTickCursor(cursor: string): TickCursor {
     const raw = TickCursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
     return { startedAt: new Date(raw.s), id: raw.i };
   } catch {
-    throw new AppError("bad_request", "The page cursor is not valid; reload the list.");
+    throw new DomainError("bad_request", "The page cursor is not valid; reload the list.");
   }
 }
 
@@ -52,16 +52,16 @@ export async function latestTick(db: Db, townId: string) {
 /** "What will the next tick do?" — drain + reconcile + apply, always rolled back, no side effect. */
 export async function dryRunTown(deps: TickDeps, townId: string, now = new Date()): Promise<TickReport> {
   const report = await runTick(deps, townId, { now, dryRun: true });
-  if (!report) throw new AppError("conflict", "The dry run could not run; try again.");
+  if (!report) throw new DomainError("conflict", "The dry run could not run; try again.");
   return report;
 }
 
 function parseInstant(value: string | undefined, name: "from" | "to"): Date {
-  if (value === undefined || value.trim() === "") throw new AppError("bad_request", `Give "${name}" as an ISO 8601 time, e.g. 2025-01-31T12:00:00Z.`);
+  if (value === undefined || value.trim() === "") throw new DomainError("bad_request", `Give "${name}" as an ISO 8601 time, e.g. 2025-01-31T12:00:00Z.`);
   const trimmed = value.trim();
   // Date.parse accepts many shapes; require something that starts like an ISO date.
   const at = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? new Date(trimmed) : new Date(Number.NaN);
-  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.getUTCFullYear() > 9999) throw new AppError("bad_request", `"${name}" is not a time we can read: ${JSON.stringify(value.slice(0, 60))}. Use ISO 8601, e.g. 2025-01-31T12:00:00Z.`);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.getUTCFullYear() > 9999) throw new DomainError("bad_request", `"${name}" is not a time we can read: ${JSON.stringify(value.slice(0, 60))}. Use ISO 8601, e.g. 2025-01-31T12:00:00Z.`);
   return at;
 }
 
@@ -69,7 +69,7 @@ function parseInstant(value: string | undefined, name: "from" | "to"): Date {
 export async function replayTown(deps: TickDeps, townId: string, input: { from?: string; to?: string }, now = new Date()): Promise<ReplayResult & { from: Date; to: Date }> {
   const from = parseInstant(input.from, "from");
   const to = parseInstant(input.to, "to");
-  if (from.getTime() > to.getTime()) throw new AppError("bad_request", `"from" (${from.toISOString()}) is after "to" (${to.toISOString()}).`);
+  if (from.getTime() > to.getTime()) throw new DomainError("bad_request", `"from" (${from.toISOString()}) is after "to" (${to.toISOString()}).`);
   const result = await replayEventWindow(deps, townId, { from, to, now });
   return { ...result, from, to };
 }

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
-import { AppError } from "../api/errors";
-import type { Role } from "../api/trpc";
+import { DomainError } from "../domain/errors";
+import type { Role } from "../domain/types";
 import { stopAgentsOf, type RuntimeFor } from "./stop-agents";
 
 // Towns and their members. A town belongs to its creator (owner); creating one also creates its mayor agent
@@ -66,7 +66,7 @@ export async function listTownsForUser(db: Db, userId: string) {
 
 export async function getTownOrThrow(db: Db, townId: string) {
   const town = await db.town.findUnique({ where: { id: townId } });
-  if (!town) throw new AppError("not_found", "Town not found.");
+  if (!town) throw new DomainError("not_found", "Town not found.");
   return town;
 }
 
@@ -106,7 +106,7 @@ export async function addMember(db: PrismaClient, townId: string, actorUserId: s
   const user = await db.user.findUnique({ where: { email } });
   if (!user) {
     const existing = await db.invite.findUnique({ where: { townId_email: { townId, email } } });
-    if (existing) throw new AppError("conflict", `${email} is already invited as a ${existing.role}.`);
+    if (existing) throw new DomainError("conflict", `${email} is already invited as a ${existing.role}.`);
     await db.$transaction([
       db.invite.create({ data: { townId, email, role: input.role, invitedByUserId: actorUserId } }),
       db.auditLog.create({ data: { townId, actorUserId, action: "member.invite", targetType: "invite", targetId: email, detail: { email, role: input.role } } }),
@@ -114,7 +114,7 @@ export async function addMember(db: PrismaClient, townId: string, actorUserId: s
     return { invited: true as const, email };
   }
   const existing = await db.townMember.findUnique({ where: { townId_userId: { townId, userId: user.id } } });
-  if (existing) throw new AppError("conflict", `${input.email} is already a ${existing.role} of this town.`);
+  if (existing) throw new DomainError("conflict", `${input.email} is already a ${existing.role} of this town.`);
   await db.$transaction([
     db.townMember.create({ data: { townId, userId: user.id, role: input.role } }),
     db.auditLog.create({
@@ -128,7 +128,7 @@ export async function revokeInvite(db: PrismaClient, townId: string, actorUserId
   const email = input.email.trim().toLowerCase();
   await db.$transaction(async (tx) => {
     const res = await tx.invite.deleteMany({ where: { townId, email } });
-    if (res.count === 0) throw new AppError("not_found", `${email} has no open invitation to this town.`);
+    if (res.count === 0) throw new DomainError("not_found", `${email} has no open invitation to this town.`);
     await tx.auditLog.create({ data: { townId, actorUserId, action: "member.uninvite", targetType: "invite", targetId: email } });
   });
   return { revoked: true as const };
@@ -138,11 +138,11 @@ export async function revokeInvite(db: PrismaClient, townId: string, actorUserId
 export async function setMemberRole(db: PrismaClient, townId: string, actorUserId: string, input: { userId: string; role: Role }) {
   const town = await getTownOrThrow(db, townId);
   if (input.userId === town.ownerUserId && input.role !== "owner") {
-    throw new AppError("conflict", "The town's creator always stays an owner.");
+    throw new DomainError("conflict", "The town's creator always stays an owner.");
   }
   await db.$transaction(async (tx) => {
     const res = await tx.townMember.updateMany({ where: { townId, userId: input.userId }, data: { role: input.role } });
-    if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
+    if (res.count === 0) throw new DomainError("not_found", "That person is not a member of this town.");
     await tx.auditLog.create({
       data: { townId, actorUserId, action: "member.role", targetType: "user", targetId: input.userId, detail: { role: input.role } },
     });
@@ -152,9 +152,9 @@ export async function setMemberRole(db: PrismaClient, townId: string, actorUserI
 
 export async function removeMember(db: PrismaClient, townId: string, actorUserId: string, input: { userId: string }) {
   const town = await getTownOrThrow(db, townId);
-  if (input.userId === town.ownerUserId) throw new AppError("conflict", "The town's creator cannot be removed.");
+  if (input.userId === town.ownerUserId) throw new DomainError("conflict", "The town's creator cannot be removed.");
   const res = await db.townMember.deleteMany({ where: { townId, userId: input.userId } });
-  if (res.count === 0) throw new AppError("not_found", "That person is not a member of this town.");
+  if (res.count === 0) throw new DomainError("not_found", "That person is not a member of this town.");
   await db.auditLog.create({ data: { townId, actorUserId, action: "member.remove", targetType: "user", targetId: input.userId } });
   return listMembers(db, townId);
 }

@@ -74,7 +74,7 @@ function toRow(r: Record<string, unknown>): Row {
 }
 
 function errorTextOf(err: unknown): string {
-  const msg = err instanceof Error ? `${err.name === "DomainError" ? "" : `${err.name}: `}${err.message}` : String(err);
+  const msg = err instanceof Error ? `${isDomainError(err) ? "" : `${err.name}: `}${err.message}` : String(err);
   return msg.slice(0, 2000);
 }
 

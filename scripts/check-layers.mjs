@@ -1,0 +1,178 @@
+// Layer check: imports point down only (STYLE.md "The layout, and which way imports point", issue 14).
+//
+//   node scripts/check-layers.mjs            fails (exit 1) listing every import that points up
+//   node scripts/check-layers.mjs --graph    prints the folder-to-folder edge list with counts
+//   node scripts/check-layers.mjs --graph --tests   the same, test files included
+//
+// A tiny regex scan, not a compiler: `import … from "…"`, `export … from "…"`, `import "…"` at the start of
+// a line and `import("…")` anywhere, in the .ts/.tsx/.mjs files under app/, components/, server/,
+// agent-kit/. Relative paths and the `@/` alias are resolved to files; anything else is a package.
+//
+// A file belongs to a "folder": server/<dir> for the server's subfolders (server/tick/side-effects is
+// server/tick), server/<file> for the server's top-level files (server/env.ts), and the top folder
+// otherwise (app, components, agent-kit, prisma …). The check applies to production code only: test
+// files (*.test.ts[x]) and test helpers (testing.ts, testing/ folders, server/testing) may reach across
+// layers to set up a world; they are shown by `--graph --tests`.
+//
+// The layers, top to bottom (an import may skip layers downwards, never point up):
+//   app → components → server/api | server/agent-api → server/services → server/tick
+//       → server/db | server/adapters → server/domain
+// with the helpers usable from the layer that owns them down: server/secrets (a town's tokens, read from
+// the db) sits above db and adapters; server/env and server/validation are leaves; server/auth is below
+// the edges (app, api). Decisions recorded here:
+// - The tick is a lower layer than the services: a service may use the tick's ports and row mappers
+//   (server/tick/rows.ts, load-world.ts, pg-repo.ts, enqueue.ts) the way it uses server/db. The tick never
+//   imports a service, the agent API or the tRPC layer.
+// - server/domain imports only itself and zod (pure: no prisma, no fetch, no clock, no env).
+// - agent-kit imports server/agent-api/catalog.ts, server/agent-api/schemas.ts and server/domain/**
+//   only; nothing in server/ (or app/, components/) imports agent-kit.
+// - Errors of the lower layers are DomainError (server/domain/errors.ts), mapped to tRPC codes in
+//   server/api/errors.ts and to HTTP statuses in server/agent-api/errors.ts; nothing below server/api
+//   imports server/api.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SCAN = ["app", "components", "server", "agent-kit"];
+const SKIP_DIRS = new Set(["node_modules", "generated", ".next", "dist", ".cache"]);
+const EXTS = [".ts", ".tsx", ".mts", ".mjs", ".js"];
+
+// Folder → the folders (or files: a path with an extension, or `dir/**`) it may import. A folder may always
+// import itself. Packages are unrestricted except where `packages` says otherwise.
+const LOWER_SERVER = ["server/db", "server/adapters", "server/domain", "server/env.ts", "server/secrets", "server/validation.ts"];
+const ALLOWED = {
+  app: ["components", "server/api", "server/agent-api", "server/services", "server/tick", "server/auth", "server/startup.ts", ...LOWER_SERVER],
+  components: ["server/api", "server/domain", "server/validation.ts"],
+  "server/api": ["server/services", "server/tick", "server/auth", ...LOWER_SERVER],
+  "server/agent-api": ["server/services", "server/tick", ...LOWER_SERVER],
+  "server/auth": [...LOWER_SERVER],
+  "server/startup.ts": ["server/tick", "server/auth", ...LOWER_SERVER],
+  "server/services": ["server/tick", ...LOWER_SERVER],
+  "server/tick": [...LOWER_SERVER],
+  "server/secrets": ["server/db", "server/adapters", "server/domain", "server/env.ts"],
+  "server/adapters": ["server/domain", "server/env.ts", "server/validation.ts"],
+  "server/db": ["server/domain", "server/env.ts"],
+  "server/env.ts": ["server/domain"],
+  "server/validation.ts": ["server/domain"],
+  "server/domain": [],
+  "agent-kit": ["server/agent-api/catalog.ts", "server/agent-api/schemas.ts", "server/domain/**"],
+};
+const PACKAGES = { "server/domain": ["zod"] };
+
+const args = process.argv.slice(2);
+const graphMode = args.includes("--graph");
+const withTests = args.includes("--tests");
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (SKIP_DIRS.has(name)) continue;
+    const full = path.join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) walk(full, out);
+    else if (/\.(ts|tsx|mts|mjs)$/.test(name) && !name.endsWith(".d.ts")) out.push(full);
+  }
+  return out;
+}
+
+const rel = (abs) => path.relative(ROOT, abs).split(path.sep).join("/");
+
+function folderOf(relPath) {
+  const parts = relPath.split("/");
+  if (parts[0] === "server") return parts.length > 2 ? `server/${parts[1]}` : relPath;
+  return parts.length > 1 ? parts[0] : relPath;
+}
+
+const isTestFile = (relPath) =>
+  /\.test\.(ts|tsx|mts|mjs)$/.test(relPath) || /(^|\/)testing(\.ts|\/)/.test(relPath) || relPath.startsWith("agent-kit/test/");
+
+function resolveFile(base) {
+  if (existsSync(base) && statSync(base).isFile()) return base;
+  const noJs = base.replace(/\.(m?js)$/, "");
+  for (const ext of EXTS) if (existsSync(noJs + ext)) return noJs + ext;
+  for (const ext of EXTS) if (existsSync(path.join(base, "index" + ext))) return path.join(base, "index" + ext);
+  return null;
+}
+
+function specifiers(text) {
+  const out = [];
+  const staticRe = /^[ \t]*(?:import|export)\b(?:[^;"'`]*?\bfrom\s*|\s*)["']([^"']+)["']/gm;
+  const dynamicRe = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+  for (const m of text.matchAll(staticRe)) out.push(m[1]);
+  for (const m of text.matchAll(dynamicRe)) {
+    const lineStart = text.lastIndexOf("\n", m.index) + 1;
+    if (/^\s*(\/\/|\*)/.test(text.slice(lineStart, m.index))) continue; // in a comment
+    out.push(m[1]);
+  }
+  return out;
+}
+
+function packageName(spec) {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+function allowed(from, toFolder, toFile) {
+  if (from === toFolder) return true;
+  const list = ALLOWED[from];
+  if (!list) return true; // folders without a rule (prisma, scripts …) are not checked
+  return list.some((t) => (t.endsWith("/**") ? toFile.startsWith(t.slice(0, -2)) : t === toFolder || t === toFile));
+}
+
+const files = SCAN.flatMap((d) => walk(path.join(ROOT, d)));
+const edges = new Map(); // "from -> to" → count
+const violations = [];
+const badEdges = new Set();
+for (const abs of files) {
+  const from = rel(abs);
+  const test = isTestFile(from);
+  if (test && !withTests && graphMode) continue;
+  const fromFolder = folderOf(from);
+  const text = readFileSync(abs, "utf8");
+  for (const spec of specifiers(text)) {
+    let target = null;
+    if (spec.startsWith(".")) target = resolveFile(path.resolve(path.dirname(abs), spec));
+    else if (spec.startsWith("@/")) target = resolveFile(path.join(ROOT, spec.slice(2)));
+    else {
+      const pkg = packageName(spec);
+      const allowedPkgs = PACKAGES[fromFolder];
+      if (!test && allowedPkgs && !pkg.startsWith("node:") && !allowedPkgs.includes(pkg))
+        violations.push(`${from}: imports package "${spec}" (${fromFolder} may import only ${allowedPkgs.join(", ")})`);
+      if (allowedPkgs && graphMode) {
+        const key = `${fromFolder} -> pkg:${pkg}`;
+        edges.set(key, (edges.get(key) ?? 0) + 1);
+      }
+      continue;
+    }
+    if (!target) {
+      if (!test) violations.push(`${from}: cannot resolve "${spec}"`);
+      continue;
+    }
+    const to = rel(target);
+    const toFolder = folderOf(to);
+    const ok = test || allowed(fromFolder, toFolder, to);
+    if (toFolder !== fromFolder) {
+      const key = `${fromFolder} -> ${toFolder}`;
+      edges.set(key, (edges.get(key) ?? 0) + 1);
+      if (!ok) badEdges.add(key);
+    }
+    if (!ok) violations.push(`${from}: imports ${to} (${fromFolder} -> ${toFolder} points up or sideways)`);
+  }
+}
+
+if (graphMode) {
+  console.log(`# folder-to-folder imports${withTests ? " (tests included)" : " (production code; --tests to include tests)"}: count from -> to`);
+  for (const [key, n] of [...edges].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const ok = badEdges.has(key) ? "   <- not allowed" : "";
+    console.log(`${String(n).padStart(4)}  ${key}${ok}`);
+  }
+  console.log(`# ${violations.length} import(s) point up`);
+  process.exit(0);
+}
+
+if (violations.length) {
+  console.error(`Layer check: ${violations.length} import(s) point up (allowed edges: scripts/check-layers.mjs):`);
+  for (const v of violations) console.error(`  ${v}`);
+  process.exit(1);
+}
+console.log(`Layer check: ${files.length} files, every import points down.`);
