@@ -4,7 +4,7 @@ import { containsNul } from "../validation";
 import type { PrismaClient } from "../db/generated/client";
 import { errorResponse, toAgentApiError, zodIssues } from "./errors";
 import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
-import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "./tokens";
+import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "../secrets/agent-tokens";
 import { processRedactor } from "../secrets/town-secrets";
 import type { FeatureBranchCreator } from "./tools/define";
 

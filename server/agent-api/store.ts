@@ -6,7 +6,7 @@ import { parseEventPayload, type EventPayloadInput, type EventType } from "../do
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "../services/towns";
 import { conflict, notFound } from "./errors";
-import type { AgentPrincipal } from "./tokens";
+import type { AgentPrincipal } from "../secrets/agent-tokens";
 
 // The reads and writes the agent tools share. Everything is scoped by the caller's town: an id from
 // another town simply is not found. Status writes are compare-and-set and always leave a

@@ -2,7 +2,7 @@ import type { PrismaClient } from "../db/generated/client";
 import type { AgentRole } from "../domain/types";
 import { makeRig, makeTown, makeUser } from "../../prisma/factories";
 import { POST } from "../../app/api/agent/[tool]/route";
-import { mintAgentToken } from "./tokens";
+import { mintAgentToken } from "../secrets/agent-tokens";
 
 // Helpers for the agent API's integration tests: a town with a rig and agents, tokens, and calls through
 // the real route handler (a Request in, a Response out — no server).

@@ -6,7 +6,7 @@ import { getEnv } from "../env";
 import { makeBead } from "../../prisma/factories";
 import { handleAgentRequest } from "./handler";
 import { callAgentApi, makeAgent, seedTown, tokenFor } from "./testing";
-import { AGENT_TOKEN_TTL_MS, hashAgentToken, mintAgentToken, mintAgentTokenSql, verifyAgentToken } from "./tokens";
+import { AGENT_TOKEN_TTL_MS, hashAgentToken, mintAgentToken, mintAgentTokenSql, verifyAgentToken } from "../secrets/agent-tokens";
 
 // Agent tokens on a real Postgres (SPEC.md §4.3): minted per dispatch, only a hash stored, refused when
 // missing, garbage, expired, superseded, of a deleted agent or of another town — and still accepted right

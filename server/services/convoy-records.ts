@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { convoyFeatureBranch } from "../agent-api/convoy-dag";
+import { convoyFeatureBranch } from "../domain/convoy-dag";
 import { LABELS } from "../domain/constants";
 import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../domain/settings";
 import { asRecord, insertTownEvents, json, type Tx } from "../db/tx";

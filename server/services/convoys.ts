@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { Prisma } from "../db/client";
 import type { PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
-import { validateConvoyDag } from "../agent-api/convoy-dag";
+import { validateConvoyDag } from "../domain/convoy-dag";
 import type { GitHub } from "../adapters/github/types";
 import type { ConvoyMergeMode } from "../domain/settings";
 import { isTerminal, PRIORITIES } from "../domain/types";

@@ -1,6 +1,6 @@
 import type { AgentRuntime, AgentStartSpec, RuntimeAgentStatus, StartResult, StopResult } from "../adapters/agent-runtime/types";
 import type { GitHub } from "../adapters/github/types";
-import { mintAgentTokenSql } from "../agent-api/tokens";
+import { mintAgentTokenSql } from "../secrets/agent-tokens";
 import { getPool } from "../db/pool";
 import { applyEvent } from "../domain/apply-event";
 import type { AgentRole } from "../domain/types";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type pg from "pg";
 import { createAdapters, type Adapters } from "../adapters";
-import { mintAgentTokenSql } from "../agent-api/tokens";
+import { mintAgentTokenSql } from "../secrets/agent-tokens";
 import { getPool } from "../db/pool";
 import { applyEvent } from "../domain/apply-event";
 import type { AgentRole } from "../domain/types";

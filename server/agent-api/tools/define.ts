@@ -3,7 +3,7 @@ import type { PrismaClient } from "../../db/generated/client";
 import type { AgentRole } from "../../domain/types";
 import type { CreateBranchResult } from "../../adapters/github/types";
 import type { TownRef } from "../../adapters/github/tenancy";
-import type { AgentPrincipal } from "../tokens";
+import type { AgentPrincipal } from "../../secrets/agent-tokens";
 
 // What every agent tool is: a body schema, the roles allowed to call it (all when absent), and one server
 // function. The route does the rest (size, auth, JSON, lookup, parse, role) before `run` sees anything.

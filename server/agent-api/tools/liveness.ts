@@ -14,7 +14,7 @@ import {
   type Tx,
 } from "../store";
 import { badRequest, notFound } from "../errors";
-import { AGENT_TOKEN_TTL_MS, mintAgentToken, type AgentPrincipal } from "../tokens";
+import { AGENT_TOKEN_TTL_MS, mintAgentToken, type AgentPrincipal } from "../../secrets/agent-tokens";
 import { TOOL_CATALOG } from "../catalog";
 import { defineTool } from "./define";
 

@@ -3,7 +3,7 @@ import { isTerminal, type BeadStatus, type BeadType } from "../../domain/types";
 import { WORK_TYPES } from "../../services/beads";
 import { insertConvoyWithTasks } from "../../services/convoy-records";
 import { recordMayorLine } from "../../services/mayor";
-import { validateConvoyDag } from "../convoy-dag";
+import { validateConvoyDag } from "../../domain/convoy-dag";
 import { badRequest, conflict, notFound } from "../errors";
 import { MAX_LIST_BEADS } from "../schemas";
 import {
