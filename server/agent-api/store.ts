@@ -5,6 +5,8 @@ import { LABELS } from "../domain/constants";
 import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "../services/towns";
+import { recountConvoysTracking } from "../domain/operations";
+import { prismaTownRepo } from "../tick/pg-repo";
 import { conflict, notFound } from "./errors";
 import type { AgentPrincipal } from "../secrets/agent-tokens";
 
@@ -137,26 +139,8 @@ export async function changeBeadStatus(
       createdAt: now,
     },
   });
-  if (isTerminal(to)) await recountConvoysTracking(tx, townId, bead.id);
+  if (isTerminal(to)) await recountConvoysTracking(prismaTownRepo(tx, townId), bead.id);
   return true;
-}
-
-/** Convoy progress for every convoy the bead is tracked by: tracked `issue` beads, closed = closed +
- *  failed (SPEC.md §3 #8 — the reconciler recounts the same way). */
-export async function recountConvoysTracking(tx: Tx, townId: string, beadId: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE convoy_metadata cm SET total_beads = s.total, closed_beads = s.closed
-    FROM (
-      SELECT d.depends_on_bead_id AS convoy_id,
-             count(*)::int AS total,
-             count(*) FILTER (WHERE b.status IN ('closed', 'failed'))::int AS closed
-      FROM bead_dependencies d JOIN beads b ON b.bead_id = d.bead_id
-      WHERE d.town_id = ${townId} AND d.dependency_type = 'tracks' AND b.type = 'issue'
-        AND d.depends_on_bead_id IN (
-          SELECT depends_on_bead_id FROM bead_dependencies WHERE bead_id = ${beadId} AND dependency_type = 'tracks')
-      GROUP BY d.depends_on_bead_id
-    ) s
-    WHERE cm.bead_id = s.convoy_id AND cm.town_id = ${townId}`;
 }
 
 // ------------------------------------------------------------------------------------------ delivery

@@ -1,5 +1,6 @@
 import type { NotificationKind, TriageType } from "./actions";
 import { LABELS, MAX_OPEN_TRIAGE_REQUESTS, POLECAT_NAME_POOL, REFINERY_NAME, SYSTEM_ACTOR } from "./constants";
+import { convoyProgressOf } from "./convoy-progress";
 import { DomainError } from "./errors";
 import type { NewBead, TownRepo } from "./repo";
 import { isTerminal, type Agent, type AgentRole, type Bead, type BeadStatus, type FailureReason, type Mr, type Priority } from "./types";
@@ -91,21 +92,20 @@ export async function setBeadStatus(repo: TownRepo, bead: Bead, to: BeadStatus, 
   bead.updatedAt = now;
   bead.metadata = metadata;
   if (to === "closed") bead.closedAt = now;
-  if (isTerminal(to) && !isTerminal(previous)) await recountConvoysTracking(repo, bead.id, now);
+  if (isTerminal(to) && !isTerminal(previous)) await recountConvoysTracking(repo, bead.id);
   return true;
 }
 
-/** Convoy progress for every convoy the bead is tracked by: tracked `issue` beads, closed = closed +
- *  failed (SPEC.md §3 #8). */
-export async function recountConvoysTracking(repo: TownRepo, beadId: string, _now: Date): Promise<void> {
+/** Recounts one convoy's stored progress from the beads it tracks (SPEC.md §3 #8, convoyProgressOf). */
+export async function recountConvoy(repo: TownRepo, convoyId: string): Promise<void> {
+  const { closed, total } = convoyProgressOf(await repo.listDependents(convoyId, "tracks"));
+  await repo.updateConvoy(convoyId, { totalBeads: total, closedBeads: closed });
+}
+
+/** Recounts every convoy the bead is tracked by — after a status change, whoever made it. */
+export async function recountConvoysTracking(repo: TownRepo, beadId: string): Promise<void> {
   const convoys = (await repo.listDependencies(beadId, "tracks")).filter((b) => b.type === "convoy");
-  for (const convoy of convoys) {
-    const tracked = (await repo.listDependents(convoy.id, "tracks")).filter((b) => b.type === "issue");
-    await repo.updateConvoy(convoy.id, {
-      totalBeads: tracked.length,
-      closedBeads: tracked.filter((b) => isTerminal(b.status)).length,
-    });
-  }
+  for (const convoy of convoys) await recountConvoy(repo, convoy.id);
 }
 
 /** Null the assignee and unhook every agent hooked to the bead, so no agent keeps working on a bead

@@ -4,6 +4,8 @@ import { DomainError } from "../domain/errors";
 import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "./towns";
+import { recountConvoy as recountConvoyInRepo, recountConvoysTracking as recountConvoysTrackingInRepo } from "../domain/operations";
+import { prismaTownRepo } from "../tick/pg-repo";
 
 // What every write made by a person shares (SPEC.md §3b "Writes from people"): its own transaction, a
 // compare-and-set status write that leaves a `bead_events` row naming the person, an `audit_log` row for
@@ -128,35 +130,15 @@ export function movedConflict(what = "This bead"): DomainError {
   return new DomainError("conflict", `${what} was changed by someone else meanwhile; reload and try again.`);
 }
 
-/** Convoy progress of every convoy tracking the bead: tracked `issue` beads, closed = closed + failed
- *  (SPEC.md §3 #8 — the reconciler and the convoy pages count the same way). */
+/** Convoy progress of every convoy tracking the bead (SPEC.md §3 #8): the domain's one recount, on this
+ *  transaction. */
 export async function recountConvoysTracking(tx: Tx, townId: string, beadId: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE convoy_metadata cm SET total_beads = s.total, closed_beads = s.closed
-    FROM (
-      SELECT c.convoy_id,
-             count(b.bead_id)::int AS total,
-             count(b.bead_id) FILTER (WHERE b.status IN ('closed', 'failed'))::int AS closed
-      FROM (SELECT depends_on_bead_id AS convoy_id FROM bead_dependencies
-             WHERE town_id = ${townId} AND bead_id = ${beadId} AND dependency_type = 'tracks') c
-      LEFT JOIN bead_dependencies d ON d.depends_on_bead_id = c.convoy_id AND d.dependency_type = 'tracks'
-      LEFT JOIN beads b ON b.bead_id = d.bead_id AND b.type = 'issue'
-      GROUP BY c.convoy_id
-    ) s
-    WHERE cm.bead_id = s.convoy_id AND cm.town_id = ${townId}`;
+  await recountConvoysTrackingInRepo(prismaTownRepo(tx, townId), beadId);
 }
 
 /** Recount one convoy by id (after a bead was added or removed). */
 export async function recountConvoy(tx: Tx, townId: string, convoyId: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE convoy_metadata cm SET total_beads = s.total, closed_beads = s.closed
-    FROM (
-      SELECT count(b.bead_id)::int AS total,
-             count(b.bead_id) FILTER (WHERE b.status IN ('closed', 'failed'))::int AS closed
-      FROM bead_dependencies d JOIN beads b ON b.bead_id = d.bead_id AND b.type = 'issue'
-      WHERE d.town_id = ${townId} AND d.depends_on_bead_id = ${convoyId} AND d.dependency_type = 'tracks'
-    ) s
-    WHERE cm.bead_id = ${convoyId} AND cm.town_id = ${townId}`;
+  await recountConvoyInRepo(prismaTownRepo(tx, townId), convoyId);
 }
 
 /** Unhooks every agent hooked to the bead (idle, no checkpoint), with an `unhooked` bead event each. */

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SqlClient } from "../db/pool";
+import { prismaSqlClient } from "../db/prisma-sql";
+import type { Tx } from "../db/tx";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "../domain/repo";
 import { effectiveSettings, type TownConfig } from "../domain/settings";
 import type { Agent, Bead, BeadEventRecord, DependencyType, Mr, Rig } from "../domain/types";
@@ -105,6 +107,11 @@ export class PgTownRepo implements TownRepo {
 
   // ---- reads
 
+  /** The bead, its row locked until the transaction ends: the read of a compare-and-set (people's writes and
+   *  the agent API compare the status they showed with this one, then write through the domain). */
+  lockBead(id: string) {
+    return this.one(`SELECT ${BEAD_COLUMNS} FROM beads b WHERE b.town_id = $1 AND b.bead_id = $2 FOR UPDATE`, [this.townId, id], beadFromRow);
+  }
   getBead(id: string) {
     return this.one(`SELECT ${BEAD_COLUMNS} FROM beads b WHERE b.town_id = $1 AND b.bead_id = $2`, [this.townId, id], beadFromRow);
   }
@@ -321,4 +328,10 @@ export class PgTownRepo implements TownRepo {
 export async function loadTownConfig(client: SqlClient, townId: string): Promise<TownConfig> {
   const { rows } = await client.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
   return ((rows[0]?.config as TownConfig | undefined) ?? {}) as TownConfig;
+}
+
+/** The same repository inside a Prisma transaction — people's writes and the agent API write through the
+ *  domain's operations with the tick's SQL (why this bridge: server/db/prisma-sql.ts). */
+export function prismaTownRepo(tx: Tx, townId: string): PgTownRepo {
+  return new PgTownRepo(prismaSqlClient(tx), townId);
 }

@@ -1,21 +1,20 @@
-import { isTerminal } from "../types";
+import { convoyProgressOf } from "../convoy-progress";
+import type { Bead } from "../types";
 import { isOpenMr, mrsTracking, type WorldIndex } from "../world";
 import { act } from "./build";
 import type { Rule } from "./context";
 
-/** Convoy progress, one definition everywhere (SPEC.md §3 #8): the tracked beads of type `issue`;
- *  closed = `closed` + `failed`. */
+/** Convoy progress (SPEC.md §3 #8, defined once in ../convoy-progress.ts) over the world, with the ids of
+ *  the tracked issues. */
 export function convoyProgress(index: WorldIndex, convoyId: string): { closed: number; total: number; trackedIssueIds: string[] } {
-  let closed = 0;
-  const trackedIssueIds: string[] = [];
+  const tracked: Bead[] = [];
   for (const dep of index.depsTo.get(convoyId) ?? []) {
     if (dep.dependencyType !== "tracks") continue;
     const bead = index.beads.get(dep.beadId);
-    if (!bead || bead.type !== "issue") continue;
-    trackedIssueIds.push(bead.id);
-    if (isTerminal(bead.status)) closed += 1;
+    if (bead) tracked.push(bead);
   }
-  return { closed, total: trackedIssueIds.length, trackedIssueIds };
+  const { closed, total } = convoyProgressOf(tracked);
+  return { closed, total, trackedIssueIds: tracked.filter((b) => b.type === "issue").map((b) => b.id) };
 }
 
 /** Convoys: keep the stored progress in step; when every tracked issue has ended and no review is in
