@@ -15,6 +15,20 @@ import {
 // the database: reads return copies (so a missing write is a failing test, not a silent shared mutation),
 // inserts get ids, dependencies are insert-or-ignore. `snapshot()` gives the World to reconcile next.
 
+// Like the database: a patch writes only its defined keys (undefined means "leave it"), and json columns
+// hold JSON (a Date inside metadata reads back as its ISO string).
+const BEAD_JSON = ["labels", "metadata"];
+const AGENT_JSON = ["checkpoint", "activeTools"];
+const asJson = <T>(v: T): T => (v == null ? v : JSON.parse(JSON.stringify(v)));
+function stored<T extends object>(patch: T, jsonKeys: string[]): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] = jsonKeys.includes(k) ? asJson(v) : structuredClone(v);
+  }
+  return out as Partial<T>;
+}
+
 export interface StoredNotification extends NewNotification {
   id: string;
 }
@@ -130,16 +144,16 @@ export class MemoryTownRepo implements TownRepo {
   }
 
   async updateBead(id: string, patch: BeadPatch) {
-    Object.assign(this.mustFind(this.world.beads, (b) => b.id === id, `bead ${id}`), structuredClone(patch));
+    Object.assign(this.mustFind(this.world.beads, (b) => b.id === id, `bead ${id}`), stored(patch, BEAD_JSON));
   }
   async updateAgent(id: string, patch: AgentPatch) {
-    Object.assign(this.mustFind(this.world.agents, (a) => a.id === id, `agent ${id}`), structuredClone(patch));
+    Object.assign(this.mustFind(this.world.agents, (a) => a.id === id, `agent ${id}`), stored(patch, AGENT_JSON));
   }
   async updateReview(mrBeadId: string, patch: ReviewPatch) {
-    Object.assign(this.mustFind(this.world.reviews, (r) => r.beadId === mrBeadId, `review ${mrBeadId}`), structuredClone(patch));
+    Object.assign(this.mustFind(this.world.reviews, (r) => r.beadId === mrBeadId, `review ${mrBeadId}`), stored(patch, []));
   }
   async updateConvoy(convoyBeadId: string, patch: ConvoyPatch) {
-    Object.assign(this.mustFind(this.world.convoys, (c) => c.beadId === convoyBeadId, `convoy ${convoyBeadId}`), structuredClone(patch));
+    Object.assign(this.mustFind(this.world.convoys, (c) => c.beadId === convoyBeadId, `convoy ${convoyBeadId}`), stored(patch, []));
   }
 
   async insertBead(input: NewBead): Promise<Bead> {
@@ -155,8 +169,8 @@ export class MemoryTownRepo implements TownRepo {
       parentBeadId: input.parentBeadId ?? null,
       assigneeAgentBeadId: input.assigneeAgentBeadId ?? null,
       priority: input.priority ?? "medium",
-      labels: input.labels ?? [],
-      metadata: input.metadata ?? {},
+      labels: asJson(input.labels ?? []),
+      metadata: asJson(input.metadata ?? {}),
       dispatchAttempts: 0,
       lastDispatchAttemptAt: null,
       createdBy: input.createdBy ?? null,
