@@ -123,6 +123,7 @@ const files = SCAN.flatMap((d) => walk(path.join(ROOT, d)));
 const edges = new Map(); // "from -> to" → count
 const violations = [];
 const badEdges = new Set();
+const fileGraph = new Map(); // production file → the production files it imports (for the cycle check)
 for (const abs of files) {
   const from = rel(abs);
   const test = isTestFile(from);
@@ -150,6 +151,10 @@ for (const abs of files) {
     }
     const to = rel(target);
     const toFolder = folderOf(to);
+    if (!test && !isTestFile(to)) {
+      if (!fileGraph.has(from)) fileGraph.set(from, new Set());
+      fileGraph.get(from).add(to);
+    }
     const ok = test || allowed(fromFolder, toFolder, to);
     if (toFolder !== fromFolder) {
       const key = `${fromFolder} -> ${toFolder}`;
@@ -159,6 +164,31 @@ for (const abs of files) {
     if (!ok) violations.push(`${from}: imports ${to} (${fromFolder} -> ${toFolder} points up or sideways)`);
   }
 }
+
+// Import cycles between files (Tarjan's strongly connected components): a phase that imports the module
+// that imports it (run-tick.ts ↔ its phases, before TickDeps moved to tick/types.ts) is a layer pointing up
+// inside a folder.
+function importCycles(graph) {
+  let index = 0;
+  const idx = new Map(), low = new Map(), stack = [], on = new Set(), out = [];
+  const visit = (v) => {
+    idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
+      else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc = [];
+      let w;
+      do { w = stack.pop(); on.delete(w); scc.push(w); } while (w !== v);
+      if (scc.length > 1) out.push(scc.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!idx.has(v)) visit(v);
+  return out;
+}
+const cycles = importCycles(fileGraph);
+for (const c of cycles) violations.push(`import cycle: ${c.join(" <-> ")}`);
 
 if (graphMode) {
   console.log(`# folder-to-folder imports${withTests ? " (tests included)" : " (production code; --tests to include tests)"}: count from -> to`);

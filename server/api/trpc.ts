@@ -8,7 +8,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
 import { containsNul } from "../validation";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 import type { Role } from "../domain/types";
 
 // tRPC setup: context (db + signed-in user), the error table (STYLE.md #6) and the procedure ladder:
@@ -77,7 +77,7 @@ export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput
   const ref = TownRefSchema.safeParse(await getRawInput());
   if (!ref.success) throw new TRPCError({ code: "BAD_REQUEST", message: "townId is required." });
   // Every town request pays this check, and pages poll: one plain statement on the pg pool (issue 7).
-  const { rows } = await (ctx.tickDeps?.pool ?? getPool()).query(
+  const { rows } = await getPool().query(
     `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
       WHERE m.town_id = $1 AND m.user_id = $2`,
     [ref.data.townId, ctx.user.id],

@@ -4,7 +4,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import type { AgentRuntime } from "../adapters/agent-runtime/types";
 import { AGENT_ROLES, isTerminal } from "../domain/types";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 import { townSecrets } from "../secrets/town-secrets";
 import { asRecord, changeStatusByPerson, inTransaction, makeTownDue, movedConflict, writeAudit, writeBeadEvent, type Tx } from "./people-writes";
 

@@ -8,7 +8,7 @@ import { isTerminal, LabelSchema } from "../domain/types";
 export { LabelSchema };
 import { loadWorld } from "../tick/load-world";
 import { BEAD_COLUMNS, beadFromRow, reviewFromRow } from "../tick/rows";
-import type { RecordedAction } from "../tick/run-tick";
+import type { RecordedAction } from "../tick/types";
 import {
   asRecord,
   changeStatusByPerson,

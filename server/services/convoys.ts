@@ -21,7 +21,7 @@ import {
 import { getRigOrThrow } from "./rigs";
 import { insertConvoyWithTasks } from "./convoy-records";
 import { decodeCursor, encodeCursor } from "./beads";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 
 // Convoys as people drive them (SPEC.md §4.1 convoys pages, DOMAIN.md §6.6): list with progress, detail with
 // tracked beads and their MRs, create with tasks and dependencies (the agent API's DAG validator: a cycle

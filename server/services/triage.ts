@@ -5,7 +5,7 @@ import { LABELS } from "../domain/constants";
 import { resolveTriageRequest, triageChoices, type TriageAction } from "../domain/triage";
 import { PgTownRepo } from "../tick/pg-repo";
 import { safeEffectiveSettings } from "../tick/load-world";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 import { stopQuietly } from "./agents";
 import { asRecord } from "./people-writes";
 

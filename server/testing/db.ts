@@ -2,7 +2,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { getDb } from "../db/client";
 import { createCaller } from "../api/root";
 import type { SessionUser } from "../auth/auth";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 
 // Integration-test helpers: the real database (DATABASE_URL, provided by scripts/with-db.mjs), a clean slate
 // per file, and tRPC callers acting as a given user.

@@ -4,7 +4,7 @@ import { mintAgentTokenSql } from "../secrets/agent-tokens";
 import { getPool } from "../db/pool";
 import { applyEvent } from "../domain/apply-event";
 import type { AgentRole } from "../domain/types";
-import type { TickDeps } from "../tick/run-tick";
+import type { TickDeps } from "../tick/types";
 
 // In-memory doubles of the two ports the tick talks to (SPEC.md: only systems outside our control sit
 // behind a port). Our own code — drain, domain, repo, executors — is the real thing.

@@ -10,7 +10,7 @@ import { captureToSentry } from "./capture";
 import { enqueueEvents } from "./enqueue";
 import { secretsOfAdapterConfig } from "../secrets/redact";
 import { registerOperatorSecrets, townSecrets } from "../secrets/town-secrets";
-import type { TickDeps } from "./run-tick";
+import type { TickDeps } from "./types";
 
 // The app's tick dependencies, built once per process: the real pool, the real adapters chosen by the
 // operator's configuration, Sentry, and the runtime exit listener that turns a finished local agent into an

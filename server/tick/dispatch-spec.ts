@@ -5,7 +5,7 @@ import type { TownConfig } from "../domain/settings";
 import type { DispatchResolution } from "../domain/state-actions";
 import type { PgTownRepo } from "./pg-repo";
 import { branchFor, buildMayorPrompt, buildPrompt, type MayorPromptRig } from "./prompt";
-import type { TickDeps } from "./run-tick";
+import type { TickDeps } from "./types";
 
 // The runtime start request of a dispatch (SPEC.md §4.4 env contract): which branch, which target, which PR
 // a refinery reviews, the prompt, and a fresh agent token minted in the tick's state transaction.

@@ -3,7 +3,7 @@ import { dueReEscalations } from "../domain/escalations";
 import { notifyMayor } from "../domain/operations";
 import type { World } from "../domain/types";
 import { PgTownRepo } from "./pg-repo";
-import type { TickDeps } from "./run-tick";
+import type { TickDeps } from "./types";
 import { TickTx } from "./tx";
 
 // The tick's last phase (SPEC.md §3b): prune processed events and tick rows after 7 days (poisoned and

@@ -4,7 +4,7 @@ import type { Action } from "../domain/actions";
 import { actionTarget } from "../domain/actions";
 import { loadWorld } from "./load-world";
 import { PgTownRepo } from "./pg-repo";
-import type { RecordedAction, TickDeps } from "./run-tick";
+import type { RecordedAction, TickDeps } from "./types";
 
 // Replay of an event window (DOMAIN.md §10): inside a transaction that is always rolled back, re-apply every
 // event created in [from, to] — processed or not — on top of the live state, reconcile, and snapshot the

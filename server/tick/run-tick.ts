@@ -7,10 +7,9 @@ import { applyStateAction, type DispatchResolution } from "../domain/state-actio
 import type { TownConfig } from "../domain/settings";
 import type { World } from "../domain/types";
 import type { AgentRuntime, AgentStartSpec } from "../adapters/agent-runtime/types";
-import type { GitHub } from "../adapters/github/types";
 import type { TownRef } from "../adapters/github/tenancy";
 import type { SqlClient } from "../db/pool";
-import { drainEvents, type ApplyEventFn, type PoisonedEvent } from "./drain";
+import { drainEvents } from "./drain";
 import { enqueueEvents, type EventToEnqueue } from "./enqueue";
 import { loadWorld, loadWorldSnapshot, type WorldSnapshot } from "./load-world";
 import { PgTownRepo } from "./pg-repo";
@@ -20,6 +19,7 @@ import { dispatchSpec } from "./dispatch-spec";
 import { housekeeping } from "./housekeeping";
 import { processRedactor, townRedactor } from "../secrets/town-secrets";
 import type { Redactor } from "../secrets/redact";
+import type { RecordedAction, SideEffectOutcome, TickDeps, TickOptions, TickReport, TickSummary } from "./types";
 
 // One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
 //   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
@@ -33,80 +33,7 @@ import type { Redactor } from "../secrets/redact";
 // `now` is a parameter: nothing below reads the clock for a decision. A dry run does drain + reconcile +
 // apply inside one transaction that is always rolled back and never runs a side effect.
 
-export interface TickDeps {
-  pool: pg.Pool;
-  github: GitHub;
-  /** The town's runtime by the name its owner picked (null = the operator's default). May throw. */
-  runtimeFor(name: string | null | undefined): AgentRuntime;
-  /** The town's GitHub token: its own, else the operator's if GASTOWN_SHARED_GITHUB_TOKEN allows the town, else null. */
-  resolveGitHubToken(town: TownRef, townToken: unknown): string | null;
-  /** Why no clone, poll or merge may touch this repository (GASTOWN_ALLOWED_REPOS), or null. */
-  repoRefusal(gitUrl: string | null | undefined): string | null;
-  mintToken(client: SqlClient, claims: { townId: string; agentId: string; role: string }, now: Date): Promise<string>;
-  applyEvent: ApplyEventFn;
-  /** Base URL agents call back (GASTOWN_API_URL). */
-  apiUrl: string;
-  /** Error reporting (Sentry in the app); tests pass a recorder. */
-  captureException(err: unknown, tags: Record<string, string>): void;
-  /** Distinguishes lease holders across instances. */
-  instanceId: string;
-  /** Override of SIDE_EFFECT_TIMEOUT_MS (tests). */
-  sideEffectTimeoutMs?: number;
-  /** The reconciler; tests may wrap it (e.g. to make the state phase fail). */
-  reconcile?: typeof reconcileDetailed;
-  /** Called at each phase boundary; the crash tests kill the process there. */
-  onPhase?: (phase: "drained" | "state_applied") => void | Promise<void>;
-}
-
-export interface TickOptions {
-  now: Date;
-  dryRun?: boolean;
-  leaseMs?: number;
-  /** Events drained per tick at most; the rest next tick. */
-  maxEvents?: number;
-}
-
-export interface RecordedAction {
-  type: Action["type"];
-  rule: string;
-  reason: string;
-  target: { kind: string; id: string | null };
-  /** the event that emitted it (event actions run first) */
-  eventId?: string;
-  state: "applied" | "skipped" | "failed" | "no_state_part";
-  note?: string;
-}
-
-export interface SideEffectOutcome {
-  type: Action["type"];
-  target: string | null;
-  ok: boolean;
-  detail?: string;
-}
-
-/** SPEC.md §4.2 — what the cron route returns per town. */
-export interface TickSummary {
-  townId: string;
-  eventsDrained: number;
-  eventsPoisoned: number;
-  actionsEmitted: number;
-  actionsByType: Record<string, number>;
-  sideEffectsAttempted: number;
-  sideEffectsSucceeded: number;
-  sideEffectsFailed: number;
-  invariantViolations: number;
-  wallClockMs: number;
-  pendingEventCount: number;
-}
-
-export interface TickReport extends TickSummary {
-  actions: RecordedAction[];
-  sideEffectOutcomes: SideEffectOutcome[];
-  violations: Violation[];
-  poisoned: Omit<PoisonedEvent, "cause">[];
-  breakerOpen: boolean;
-  dryRun: boolean;
-}
+export type { RecordedAction, SideEffectOutcome, TickDeps, TickOptions, TickReport, TickSummary } from "./types";
 
 export const ACTIVE_INTERVAL_MS = 5_000;
 export const IDLE_INTERVAL_MS = 60_000;

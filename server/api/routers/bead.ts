@@ -39,13 +39,13 @@ export const beadRouter = router({
 
   list: townProcedure.input(ListInput).query(({ ctx, input }) => {
     const { townId: _townId, cursor, ...rest } = input;
-    return listBeads(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
+    return listBeads(getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
   }),
 
   /** The beads page in one call: a page of beads and the counts by status (the filter's status aside). */
   page: townProcedure.input(ListInput).query(({ ctx, input }) => {
     const { townId: _townId, cursor, ...rest } = input;
-    return beadsPage(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
+    return beadsPage(getPool(), ctx.town.id, { ...rest, cursor: cursor ?? undefined });
   }),
 
   get: townProcedure.input(z.strictObject(BeadRef)).query(({ ctx, input }) => getBeadOrThrow(ctx.db, ctx.town.id, input.beadId)),
@@ -53,7 +53,7 @@ export const beadRouter = router({
   /** "Why is this stuck?" — the reconciler's facts about the bead and its last decisions on it. */
   explain: townProcedure
     .input(z.strictObject(BeadRef))
-    .query(({ ctx, input }) => explainBeadForPage(ctx.db, ctx.tickDeps?.pool ?? getPool(), ctx.town.id, input.beadId)),
+    .query(({ ctx, input }) => explainBeadForPage(ctx.db, getPool(), ctx.town.id, input.beadId)),
 
   cancel: townWriteProcedure
     .input(z.strictObject({ ...BeadRef, reason: z.string().trim().max(500).optional() }))

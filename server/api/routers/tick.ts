@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { router, townOwnerProcedure, townProcedure, TownIdSchema, type Context } from "../trpc";
 import { getTickDeps } from "../../tick/deps";
-import type { TickDeps } from "../../tick/run-tick";
+import type { TickDeps } from "../../tick/types";
 import { dryRunTown, latestTick, listTicks, replayTown } from "../../services/ticks";
 
 // Tick history (any member) and the debug tools (owners only, SPEC.md §3b Roles): dry run and replay.

@@ -29,7 +29,7 @@ export const townRouter = router({
 
   get: townProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
-    .query(({ ctx }) => getTownOverview(ctx.tickDeps?.pool ?? getPool(), ctx.town.id, ctx.role, getAdapters().runtimeOptions())),
+    .query(({ ctx }) => getTownOverview(getPool(), ctx.town.id, ctx.role, getAdapters().runtimeOptions())),
 
   delete: townOwnerProcedure
     .input(z.strictObject({ townId: TownIdSchema }))

@@ -6,7 +6,7 @@ import { indexWorld, isHeld, settingsFor } from "../../domain/world";
 import type { AgentRuntime, AgentStartSpec } from "../../adapters/agent-runtime/types";
 import type { TownRef } from "../../adapters/github/tenancy";
 import type { EventToEnqueue } from "../enqueue";
-import type { TickDeps } from "../run-tick";
+import type { TickDeps } from "../types";
 import { runMergePr, runPollPr } from "./pr";
 
 // The async half of the side-effect actions. Each job runs after the state phase committed, concurrently
