@@ -20,9 +20,12 @@
 // with the helpers usable from the layer that owns them down: server/secrets (a town's tokens, read from
 // the db) sits above db and adapters; server/env and server/validation are leaves; server/auth is below
 // the edges (app, api). Decisions recorded here:
-// - The tick is a lower layer than the services: a service may use the tick's ports and row mappers
-//   (server/tick/rows.ts, load-world.ts, pg-repo.ts, enqueue.ts) the way it uses server/db. The tick never
-//   imports a service, the agent API or the tRPC layer.
+// - The tick is a lower layer than the services (decided in issue 14 instead of moving its Postgres readers
+//   to server/db): the layers above may import only its public surface, TICK_PUBLIC below — run a tick,
+//   its types (server/tick/types.ts), enqueue, and the Postgres ports (pg-repo.ts = TownRepo,
+//   load-world.ts, rows.ts). Its phases (drain, tx, side-effects, housekeeping …) are private. The tick
+//   never imports a service, the agent API or the tRPC layer.
+// - No import cycles between production files (run-tick.ts and its phases share server/tick/types.ts).
 // - server/domain imports only itself and zod (pure: no prisma, no fetch, no clock, no env).
 // - agent-kit imports server/agent-api/catalog.ts, server/agent-api/schemas.ts and server/domain/**
 //   only; nothing in server/ (or app/, components/) imports agent-kit.
@@ -40,15 +43,20 @@ const EXTS = [".ts", ".tsx", ".mts", ".mjs", ".js"];
 
 // Folder → the folders (or files: a path with an extension, or `dir/**`) it may import. A folder may always
 // import itself. Packages are unrestricted except where `packages` says otherwise.
+// The tick's public surface for the layers above it: running ticks (run-tick, run-ticks, ticker, deps, replay),
+// its types, enqueueing an event, and its Postgres ports (PgTownRepo, the world loader and the row
+// mappers they share). Everything else in server/tick (drain, tx, side-effects, housekeeping,
+// dispatch-spec, prompt, capture …) is the tick's own.
+const TICK_PUBLIC = ["run-tick.ts", "run-ticks.ts", "ticker.ts", "deps.ts", "replay.ts", "types.ts", "enqueue.ts", "pg-repo.ts", "load-world.ts", "rows.ts"].map((f) => `server/tick/${f}`);
 const LOWER_SERVER = ["server/db", "server/adapters", "server/domain", "server/env.ts", "server/secrets", "server/validation.ts"];
 const ALLOWED = {
-  app: ["components", "server/api", "server/agent-api", "server/services", "server/tick", "server/auth", "server/startup.ts", ...LOWER_SERVER],
+  app: ["components", "server/api", "server/agent-api", "server/services", ...TICK_PUBLIC, "server/auth", "server/startup.ts", ...LOWER_SERVER],
   components: ["server/api", "server/domain", "server/validation.ts"],
-  "server/api": ["server/services", "server/tick", "server/auth", ...LOWER_SERVER],
-  "server/agent-api": ["server/services", "server/tick", ...LOWER_SERVER],
+  "server/api": ["server/services", ...TICK_PUBLIC, "server/auth", ...LOWER_SERVER],
+  "server/agent-api": ["server/services", ...TICK_PUBLIC, ...LOWER_SERVER],
   "server/auth": [...LOWER_SERVER],
-  "server/startup.ts": ["server/tick", "server/auth", ...LOWER_SERVER],
-  "server/services": ["server/tick", ...LOWER_SERVER],
+  "server/startup.ts": [...TICK_PUBLIC, "server/auth", ...LOWER_SERVER],
+  "server/services": [...TICK_PUBLIC, ...LOWER_SERVER],
   "server/tick": [...LOWER_SERVER],
   "server/secrets": ["server/db", "server/adapters", "server/domain", "server/env.ts"],
   "server/adapters": ["server/domain", "server/env.ts", "server/validation.ts"],

@@ -1,10 +1,11 @@
 // `npm test`: the whole suite on this machine, ending with one line "N passed, N failed[, N skipped]".
 //  1. type check (tsc --noEmit), counted as one test
+//  1b. layer check (scripts/check-layers.mjs: no import points up, no import cycle), counted as one test
 //  2. unit tests (vitest project "unit", pure, no database)
 //  3. integration tests (vitest project "integration") on DATABASE_URL, or on a throwaway embedded Postgres
 //  4. e2e (Playwright in Debian's Chromium) after a production build, when Chromium is installed;
 //     otherwise reported as skipped with the reason.
-// Flags: --no-e2e, --only=unit|integration|e2e|typecheck
+// Flags: --no-e2e, --only=unit|integration|e2e|typecheck|layers
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, bin, freePort, run } from "./lib/db.mjs";
@@ -44,6 +45,13 @@ if (want("typecheck")) {
   const code = await run(bin("tsc"), ["--noEmit"], env);
   totals[code === 0 ? "passed" : "failed"] += 1;
   notes.push(`typecheck: ${code === 0 ? "passed" : "FAILED"}`);
+}
+
+if (want("layers")) {
+  console.log("\n== layer check ==");
+  const code = await run(process.execPath, ["scripts/check-layers.mjs"], env);
+  totals[code === 0 ? "passed" : "failed"] += 1;
+  notes.push(`layers: ${code === 0 ? "passed" : "FAILED (an import points up; see above)"}`);
 }
 
 if (want("unit")) {
