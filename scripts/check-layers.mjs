@@ -204,7 +204,8 @@ if (graphMode) {
     const ok = badEdges.has(key) ? "   <- not allowed" : "";
     console.log(`${String(n).padStart(4)}  ${key}${ok}`);
   }
-  console.log(`# ${violations.length} import(s) point up`);
+  for (const c of cycles) console.log(`# import cycle: ${c.join(" <-> ")}`);
+  console.log(`# ${violations.length} import(s) point up (${cycles.length} cycle(s) among them)`);
   process.exit(0);
 }
 
