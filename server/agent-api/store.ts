@@ -1,12 +1,13 @@
 import { Prisma } from "../db/client";
-import { asRecord, inTransaction, insertTownEvents, json, type TownEventInput, type Tx } from "../db/tx";
+import { asRecord, inTransaction, json, type TownEventInput, type Tx } from "../db/tx";
 import type { PrismaClient } from "../db/generated/client";
 import { LABELS } from "../domain/constants";
-import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
+import type { EventPayloadInput, EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "../services/towns";
 import { recountConvoysTracking } from "../domain/operations";
 import { prismaTownRepo } from "../tick/pg-repo";
+import { enqueueEventsInTx } from "../tick/enqueue";
 import { conflict, notFound } from "./errors";
 import type { AgentPrincipal } from "../secrets/agent-tokens";
 
@@ -35,9 +36,9 @@ export function asStringArray(value: unknown): string[] {
 }
 
 /**
- * Records a fact for the reconciler (DOMAIN.md §3): the payload is checked against the event's own schema
- * first — the same check the drain makes — so we never enqueue an event that would poison at once. Call
- * it inside `inTownTransaction`, which makes the town due so the tick applies it within seconds.
+ * Records a fact for the reconciler (DOMAIN.md §3) through the one enqueue path (tick/enqueue.ts: the
+ * payload checked against its event schema first). Call it inside `inTownTransaction`, which makes the
+ * town due — last, so the town row's lock is held shortest.
  */
 export async function enqueueTownEvent<T extends EventType>(
   tx: Tx,
@@ -46,24 +47,19 @@ export async function enqueueTownEvent<T extends EventType>(
   fields: { agentId?: string | null; beadId?: string | null; payload: EventPayloadInput<T> },
   now: Date,
 ): Promise<string> {
-  parseEventPayload(type, fields.payload);
-  const row = await tx.townEvent.create({
-    data: {
-      townId,
-      eventType: type,
-      agentId: fields.agentId ?? null,
-      beadId: fields.beadId ?? null,
-      payload: json(fields.payload),
-      createdAt: now,
-    },
-    select: { id: true },
-  });
-  return row.id;
+  const [id] = await enqueueEventsInTx(
+    tx,
+    townId,
+    [{ eventType: type, agentId: fields.agentId, beadId: fields.beadId, payload: fields.payload as Record<string, unknown> }],
+    now,
+    { makeDue: false },
+  );
+  return id;
 }
 
 /** Several events of one call in one statement (a convoy's `bead_created`s), each payload checked. */
 export async function enqueueTownEvents(tx: Tx, townId: string, events: TownEventInput[], now: Date): Promise<void> {
-  await insertTownEvents(tx, townId, events, now);
+  await enqueueEventsInTx(tx, townId, events.map(({ type, ...e }) => ({ eventType: type, ...e })), now, { makeDue: false });
 }
 
 /** The calling agent (its metadata row and agent bead), in its own town. */

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { convoyFeatureBranch } from "../domain/convoy-dag";
 import { LABELS } from "../domain/constants";
 import { RigOverrideConfigSchema, TownConfigSchema, type ConvoyMergeMode } from "../domain/settings";
-import { asRecord, insertTownEvents, json, type Tx } from "../db/tx";
+import { asRecord, json, type Tx } from "../db/tx";
+import { enqueueEventsInTx } from "../tick/enqueue";
 import { townTokenOf, type TownRef } from "../adapters/github/tenancy";
 
 // Creating a convoy with its tasks (DOMAIN.md §6.6), shared by the mayor's gt_sling_batch and the browser's
@@ -121,19 +122,21 @@ export async function insertConvoyWithTasks(tx: Tx, input: ConvoyRecordsInput): 
     skipDuplicates: true,
   });
   const blocked = new Set(input.edges.map((e) => e.task));
-  await insertTownEvents(
+  // (the caller makes the town due)
+  await enqueueEventsInTx(
     tx,
     townId,
     [
-      { type: "bead_created", beadId: convoyId, agentId, payload: { bead_type: "convoy", rig_id: null } },
+      { eventType: "bead_created", beadId: convoyId, agentId, payload: { bead_type: "convoy", rig_id: null } },
       ...taskIds.map((id, i) => ({
-        type: "bead_created" as const,
+        eventType: "bead_created",
         beadId: id,
         agentId,
         payload: { bead_type: "issue", rig_id: rig.id, convoy_id: convoyId, has_blockers: blocked.has(i) },
       })),
     ],
     now,
+    { makeDue: false },
   );
   const townToken = townTokenOf(asRecord(asRecord(settings?.config).git_auth).github_token);
   return { convoyId, featureBranch, mergeMode, staged, taskIds, townToken, town: { id: townId, ownerEmail: townRow?.owner.email ?? null } };

@@ -1,11 +1,12 @@
 import { Prisma } from "../db/client";
-import { asRecord, insertTownEvents, json, type TownEventInput, type Tx } from "../db/tx";
+import { asRecord, json, type TownEventInput, type Tx } from "../db/tx";
 import { DomainError } from "../domain/errors";
-import { parseEventPayload, type EventPayloadInput, type EventType } from "../domain/events";
+import type { EventPayloadInput, EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "./towns";
 import { recountConvoy as recountConvoyInRepo, recountConvoysTracking as recountConvoysTrackingInRepo } from "../domain/operations";
 import { prismaTownRepo } from "../tick/pg-repo";
+import { enqueueEventsInTx } from "../tick/enqueue";
 
 // What every write made by a person shares (SPEC.md §3b "Writes from people"): its own transaction, a
 // compare-and-set status write that leaves a `bead_events` row naming the person, an `audit_log` row for
@@ -52,10 +53,8 @@ export async function writeBeadEvent(
   });
 }
 
-/**
- * Queues a fact for the reconciler: the payload is checked against its event schema first — the check the
- * drain makes — so a person can never enqueue an event that would poison at once. Makes the town due.
- */
+/** Queues a fact for the reconciler through the one enqueue path (tick/enqueue.ts: payload checked against
+ *  its event schema, the town made due). */
 export async function enqueueEvent<T extends EventType>(
   tx: Tx,
   townId: string,
@@ -63,20 +62,13 @@ export async function enqueueEvent<T extends EventType>(
   fields: { beadId?: string | null; agentId?: string | null; payload: EventPayloadInput<T> },
   now: Date,
 ): Promise<string> {
-  parseEventPayload(type, fields.payload);
-  const row = await tx.townEvent.create({
-    data: { townId, eventType: type, beadId: fields.beadId ?? null, agentId: fields.agentId ?? null, payload: json(fields.payload), createdAt: now },
-    select: { id: true },
-  });
-  await makeTownDue(tx, townId, now);
-  return row.id;
+  const [id] = await enqueueEventsInTx(tx, townId, [{ eventType: type, beadId: fields.beadId, agentId: fields.agentId, payload: fields.payload as Record<string, unknown> }], now);
+  return id;
 }
 
-/** Several facts of one change in one statement (a convoy's `bead_created`s), each payload checked. */
-/** Queues events (validated) and makes the town due. */
+/** Several facts of one change in one statement (a convoy's `bead_created`s), each payload checked; makes the town due. */
 export async function enqueueEvents(tx: Tx, townId: string, events: TownEventInput[], now: Date): Promise<void> {
-  await insertTownEvents(tx, townId, events, now);
-  if (events.length > 0) await makeTownDue(tx, townId, now);
+  await enqueueEventsInTx(tx, townId, events.map(({ type, ...e }) => ({ eventType: type, ...e })), now);
 }
 
 type BeadForStatus = { id: string; status: string; metadata: unknown };
