@@ -1,7 +1,7 @@
 import type { Action } from "./actions";
 import { applyEvent } from "./apply-event";
 import type { TownEvent } from "./events";
-import type { MemoryTownRepo } from "./memory-repo";
+import type { TownRepo } from "./repo";
 import { reconcile } from "./reconcile";
 import { applyStateAction, type StateActionResult } from "./state-actions";
 import { actionMoves } from "./rules/context";
@@ -289,17 +289,22 @@ export function conflictingMoves(world: World, actions: Action[]): string[] {
 }
 
 
-/** One tick over a MemoryTownRepo, the way the tick pipeline runs it (minus side effects): apply the
- *  events, merge their actions ahead of the reconciler's, apply every state part in order. */
+/** A repo that can also hand out the World the reconciler reads (MemoryTownRepo; a Postgres one in tests). */
+export interface TickableRepo extends TownRepo {
+  snapshot(now: Date): World | Promise<World>;
+}
+
+/** One tick over a repo, the way the tick pipeline runs it (minus side effects): apply the events, merge
+ *  their actions ahead of the reconciler's, apply every state part in order. */
 export async function simulateTick(
-  repo: MemoryTownRepo,
+  repo: TickableRepo,
   events: TownEvent[],
   now: Date,
   overrides: Partial<Pick<World, "recentDispatchFailures" | "breakerWasOpen" | "draining">> = {},
 ): Promise<{ actions: Action[]; results: StateActionResult[] }> {
   const eventActions: Action[] = [];
   for (const event of events) eventActions.push(...(await applyEvent(repo, event, now)));
-  const world = { ...repo.snapshot(), ...overrides };
+  const world = { ...(await repo.snapshot(now)), ...overrides };
   const actions = [...eventActions, ...reconcile(world, now, { precedingActions: eventActions })];
   const results: StateActionResult[] = [];
   for (const action of actions) results.push(await applyStateAction(repo, action, now));
