@@ -11,7 +11,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 /** The town's agents (SPEC.md §4.1), optionally one rig's: role, status, hook, heartbeat, attempts; stop,
  *  reset, and the bounded tail of a local agent's log (members only: a log can echo what the agent saw). */
@@ -128,11 +128,7 @@ function AgentRow({ townId, agent: a, showRig, logOpen, onToggleLog }: { townId:
             Reset
           </Button>
         </span>
-        {error ? (
-          <p className="mt-1 max-w-xs whitespace-normal text-left text-xs text-red-600" role="alert">
-            {errorMessage(error)}
-          </p>
-        ) : null}
+        <ErrorLine error={error} size="xs" className="mt-1 max-w-xs whitespace-normal text-left" />
       </Td>
     </tr>
   );

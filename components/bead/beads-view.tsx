@@ -10,7 +10,7 @@ import { Field, Input, Select, Textarea } from "@/components/ui/field";
 import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { Label, StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { CursorPager } from "@/components/ui/pager";
@@ -232,11 +232,7 @@ function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: st
             Sling bead
           </Button>
           <span className="text-xs text-slate-500">The reconciler hands it to a polecat on its next tick.</span>
-          {create.error ? (
-            <span className="text-sm text-red-600" role="alert">
-              {errorMessage(create.error)}
-            </span>
-          ) : null}
+          <ErrorLine error={create.error} as="span" />
         </div>
       </form>
     </Card>
@@ -283,11 +279,7 @@ export function BeadActions({ townId, bead }: { townId: string; bead: { id: stri
           </Button>
         ) : null}
       </span>
-      {error ? (
-        <span className="max-w-xs whitespace-normal text-xs text-red-600" role="alert">
-          {errorMessage(error)}
-        </span>
-      ) : null}
+      <ErrorLine error={error} as="span" size="xs" className="max-w-xs whitespace-normal" />
     </span>
   );
 }

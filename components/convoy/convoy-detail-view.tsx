@@ -12,7 +12,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { ProgressBar } from "./progress-bar";
 
 /** One convoy: progress, its tracked beads (with what blocks them inside the convoy and their MRs), the
@@ -76,11 +76,7 @@ export function ConvoyDetailView({ townId, convoyId }: { townId: string; convoyI
           </Button>
         </form>
       ) : null}
-      {error ? (
-        <p className="text-sm text-red-600" role="alert">
-          {errorMessage(error)}
-        </p>
-      ) : null}
+      <ErrorLine error={error} />
       <div className="grid gap-6 md:grid-cols-3">
         <Card title="Progress" className="md:col-span-2">
           <ProgressBar {...c.progress} />

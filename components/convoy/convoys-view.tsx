@@ -15,6 +15,7 @@ import { Tabs } from "@/components/ui/tabs";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { ProgressBar } from "./progress-bar";
 import { CursorPager } from "@/components/ui/pager";
 
@@ -242,11 +243,7 @@ function CreateConvoy({ townId }: { townId: string }) {
           <Button type="submit" busy={create.isPending} disabledReason={writeReason}>
             Create convoy
           </Button>
-          {formError || serverError ? (
-            <p className="text-sm text-red-600" role="alert" data-testid="convoy-error">
-              {formError ?? serverError}
-            </p>
-          ) : null}
+          <ErrorLine error={formError ?? serverError} testId="convoy-error" />
         </div>
       </form>
     </Card>

@@ -11,7 +11,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { Tabs } from "@/components/ui/tabs";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { TriageRequests } from "./triage-requests";
 
 const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -129,11 +129,7 @@ function EscalationItem({ townId, escalation: e }: { townId: string; escalation:
           <StatusBadge status={e.status} />
         )}
       </div>
-      {ack.error ? (
-        <p className="mt-2 text-sm text-red-600" role="alert">
-          {errorMessage(ack.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={ack.error} className="mt-2" />
     </li>
   );
 }

@@ -11,7 +11,7 @@ import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 // Triage requests (DOMAIN.md §5.4): situations the reconciler leaves to a decision — an escalation, an agent
 // stuck past GUPP's limits. Each offers its own options; deciding carries the option out at once.
@@ -119,11 +119,7 @@ function TriageItem({ townId, request: r }: { townId: string; request: Request }
           </Button>
         ))}
       </div>
-      {resolve.error ? (
-        <p className="text-sm text-red-600" role="alert">
-          {errorMessage(resolve.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={resolve.error} />
     </li>
   );
 }

@@ -10,6 +10,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { LIVE_FAST_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { EventRefs, JsonBlock, PoisonReason } from "./event-bits";
 import { CursorPager } from "@/components/ui/pager";
 
@@ -90,11 +91,7 @@ export function PoisonView({ townId }: { townId: string }) {
               </Button>
             ))}
           </div>
-          {bulk.error ? (
-            <p className="mt-2 text-sm text-red-600" role="alert">
-              {errorMessage(bulk.error)}
-            </p>
-          ) : null}
+          <ErrorLine error={bulk.error} className="mt-2" />
         </Card>
       ) : null}
       {notice ? (
@@ -272,11 +269,7 @@ function PoisonedEvent({
           </div>
         </form>
       ) : null}
-      {requeue.error ? (
-        <p className="px-4 pb-3 text-sm text-red-600" role="alert">
-          {errorMessage(requeue.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={requeue.error} className="px-4 pb-3" />
     </li>
   );
 }

@@ -5,7 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Input, Select, Textarea } from "@/components/ui/field";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { useComposerBlock, useSendToMayor } from "./use-mayor";
 
 const MESSAGE_MAX = 20_000; // server/services/mayor.ts MAYOR_MESSAGE_MAX
@@ -54,11 +54,7 @@ export function MayorComposer({ townId, runtime, compact = false, autoFocus = fa
       {block.reason}
     </p>
   ) : null;
-  const error = send.error ? (
-    <p className="text-sm text-red-600" role="alert" data-testid="composer-error">
-      Your message was not sent: {errorMessage(send.error)}
-    </p>
-  ) : null;
+  const error = <ErrorLine error={send.error} prefix="Your message was not sent: " testId="composer-error" />;
 
   if (compact) {
     return (

@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { ConversationEntry, type ConversationLine } from "./conversation";
 import { MayorComposer } from "./mayor-composer";
 import { MayorStatusPanel } from "./mayor-status";
@@ -120,11 +121,7 @@ export function MayorView({ townId }: { townId: string }) {
                 ) : (
                   <span className="text-xs text-slate-400">Start of the conversation</span>
                 )}
-                {olderError ? (
-                  <p className="mt-1 text-xs text-red-600" role="alert">
-                    {olderError}
-                  </p>
-                ) : null}
+                <ErrorLine error={olderError} size="xs" className="mt-1" />
               </div>
               <ul className="space-y-3" aria-live="polite" aria-relevant="additions">
                 {lines.map((l) => (

@@ -13,7 +13,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import { LIVE_MS, LIVE_SLOW_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 /** One rig (SPEC.md §4.1): its agents, its beads in progress, and its overrides shown as inherited or
  *  overridden (effective value = rig ?? town ?? default), editable by owners. */
@@ -241,9 +241,7 @@ function RigOverrides({ townId, rigId }: { townId: string; rigId: string }) {
             Save rig settings
           </Button>
           {update.error ? (
-            <span className="text-sm text-red-600" role="alert">
-              {errorMessage(update.error)}
-            </span>
+            <ErrorLine error={update.error} as="span" />
           ) : saved && !dirty ? (
             <span className="text-sm text-emerald-700" role="status">
               Saved.

@@ -9,6 +9,7 @@ import { Field, Input } from "@/components/ui/field";
 import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 const VIEWER_REASON = "Viewers cannot change this town.";
 
@@ -59,11 +60,7 @@ export function RigsView({ townId }: { townId: string }) {
             Add rig
           </Button>
         </form>
-        {create.error ? (
-          <p className="mt-3 text-sm text-red-600" role="alert">
-            {errorMessage(create.error)}
-          </p>
-        ) : null}
+        <ErrorLine error={create.error} className="mt-3" />
       </Card>
       {rigs.isPending ? (
         <Spinner label="Loading rigs…" />

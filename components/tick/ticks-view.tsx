@@ -10,7 +10,7 @@ import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { ActionList, type RecordedActionView } from "./action-list";
 import { TickChart } from "./tick-chart";
 import { CursorPager } from "@/components/ui/pager";
@@ -160,11 +160,7 @@ function DryRun({ townId }: { townId: string }) {
       }
     >
       <p className="text-sm text-slate-500">What would the next tick do? Drains and reconciles inside a transaction that is rolled back; no side effect runs.</p>
-      {dry.error ? (
-        <p className="mt-2 text-sm text-red-600" role="alert">
-          {errorMessage(dry.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={dry.error} className="mt-2" />
       {dry.data ? (
         <div className="mt-3 space-y-2" data-testid="dry-run-result">
           <p className="flex flex-wrap gap-x-4 text-xs">
@@ -228,11 +224,7 @@ function Replay({ townId }: { townId: string }) {
           Replay
         </Button>
       </form>
-      {formError || replay.error ? (
-        <p className="mt-2 text-sm text-red-600" role="alert">
-          {formError ?? errorMessage(replay.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={formError ?? replay.error} className="mt-2" />
       {replay.data ? (
         <div className="mt-3 space-y-2" data-testid="replay-result">
           <p className="text-xs text-slate-500">{replay.data.caveat}</p>

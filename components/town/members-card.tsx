@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
 import { Card, ErrorState, Spinner } from "@/components/ui/states";
 import { StatusBadge } from "@/components/ui/badge";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 type Role = "owner" | "member" | "viewer";
 const OWNER_ONLY = "Only owners manage members.";
@@ -124,11 +124,7 @@ export function MembersCard({ townId, myRole }: { townId: string; myRole: Role |
           {notice}
         </p>
       ) : null}
-      {err ? (
-        <p className="mt-2 text-sm text-red-600" role="alert">
-          {errorMessage(err)}
-        </p>
-      ) : null}
+      <ErrorLine error={err} className="mt-2" />
     </Card>
   );
 }

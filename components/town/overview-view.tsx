@@ -9,7 +9,7 @@ import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { LIVE_FAST_MS, LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 import { TickChart } from "@/components/tick/tick-chart";
 import { MayorBar } from "@/components/mayor/mayor-bar";
 
@@ -244,11 +244,7 @@ function Notifications({ townId }: { townId: string }) {
           ))}
         </ul>
       )}
-      {mark.error ? (
-        <p className="mt-2 text-sm text-red-600" role="alert">
-          {errorMessage(mark.error)}
-        </p>
-      ) : null}
+      <ErrorLine error={mark.error} className="mt-2" />
     </Card>
   );
 }

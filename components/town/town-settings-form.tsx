@@ -8,7 +8,7 @@ import { Field, Input, Select } from "@/components/ui/field";
 import { Card, ErrorState, Spinner } from "@/components/ui/states";
 import { Toggle } from "@/components/ui/toggle";
 import { useTownRole } from "@/components/ui/use-town-role";
-import { errorMessage } from "@/components/ui/use-error";
+import { ErrorLine } from "@/components/ui/error-line";
 
 type Form = {
   merge_strategy: string;
@@ -215,9 +215,7 @@ export function TownSettingsForm({ townId }: { townId: string }) {
           Save settings
         </Button>
         {update.error ? (
-          <span className="text-sm text-red-600" role="alert">
-            {errorMessage(update.error)}
-          </span>
+          <ErrorLine error={update.error} as="span" />
         ) : saved && !dirty ? (
           <span className="text-sm text-emerald-700" role="status" data-testid="settings-saved">
             {saved}
@@ -341,9 +339,7 @@ export function SecretsCard({ townId }: { townId: string }) {
           </form>
         </div>
         {update.error ? (
-          <p className="text-sm text-red-600" role="alert">
-            {errorMessage(update.error)}
-          </p>
+          <ErrorLine error={update.error} />
         ) : notice ? (
           <p className="text-sm text-emerald-700" role="status">
             {notice}
