@@ -5,7 +5,7 @@ import { LABELS } from "../domain/constants";
 import type { EventPayloadInput, EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "../services/towns";
-import { recountConvoysTracking } from "../domain/operations";
+import { setBeadStatus } from "../domain/operations";
 import { prismaTownRepo } from "../tick/pg-repo";
 import { enqueueEventsInTx } from "../tick/enqueue";
 import { conflict, notFound } from "./errors";
@@ -92,10 +92,10 @@ export interface StatusChangeInput {
 }
 
 /**
- * The one status write of the agent API: no-op when equal, terminal statuses immutable (409),
- * compare-and-set on the status we read (409 when someone else moved it meanwhile), `closed_at` on close,
- * the failure reason in metadata when failing, a `status_changed` bead event, and a convoy recount when
- * the bead becomes terminal.
+ * The agent API's status write — a wrapper around the domain's one status update (operations.ts
+ * setBeadStatus: `closed_at`, failure reason, `status_changed` bead event, convoy recount): no-op when
+ * equal, terminal statuses immutable (409), compare-and-set on the status we read (409 when someone else
+ * moved it meanwhile — the row is locked, then compared).
  */
 export async function changeBeadStatus(
   tx: Tx,
@@ -107,35 +107,10 @@ export async function changeBeadStatus(
 ): Promise<boolean> {
   if (bead.status === to) return false;
   if (isTerminal(bead.status)) throw conflict(`Bead ${bead.id} is ${bead.status}; terminal beads are immutable (a person can retry it).`);
-  const data: Prisma.BeadUpdateManyMutationInput = { status: to, updatedAt: now };
-  if (to === "closed") data.closedAt = now;
-  if (to === "failed" && change.failure) {
-    data.metadata = json({
-      ...asRecord(bead.metadata),
-      failureReason: change.failure.code,
-      failureMessage: change.failure.message,
-      failureSource: change.failure.source,
-    });
-  }
-  const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status }, data });
-  if (res.count === 0) throw conflict(`Bead ${bead.id} changed while it was being updated; read it again and retry.`);
-  await tx.beadEvent.create({
-    data: {
-      townId,
-      beadId: bead.id,
-      agentId: change.agentId,
-      eventType: "status_changed",
-      oldValue: bead.status,
-      newValue: to,
-      metadata: json({
-        reason: change.reason,
-        actor: change.actor,
-        ...(to === "failed" && change.failure ? { failure_reason: change.failure } : {}),
-      }),
-      createdAt: now,
-    },
-  });
-  if (isTerminal(to)) await recountConvoysTracking(prismaTownRepo(tx, townId), bead.id);
+  const repo = prismaTownRepo(tx, townId);
+  const current = await repo.lockBead(bead.id);
+  if (!current || current.status !== bead.status) throw conflict(`Bead ${bead.id} changed while it was being updated; read it again and retry.`);
+  await setBeadStatus(repo, current, to, now, { reason: change.reason, actor: change.actor, agentId: change.agentId, failure: change.failure });
   return true;
 }
 

@@ -53,9 +53,14 @@ function hasLabel(bead: Pick<Bead, "labels">, label: string) {
 
 export interface StatusChange {
   reason: string;
+  /** who, in the bead event's metadata: "system" (default), "user", an agent id… */
   actor?: string;
   agentId?: string | null;
+  /** the person, for people's writes */
+  actorUserId?: string | null;
   failure?: FailureReason;
+  /** extra fields of the `status_changed` bead event */
+  metadata?: Record<string, unknown>;
 }
 
 /** The single status-update function (DOMAIN.md §2.1): no-op when equal, terminal immutable, a
@@ -77,6 +82,7 @@ export async function setBeadStatus(repo: TownRepo, bead: Bead, to: BeadStatus, 
   await repo.insertBeadEvent({
     beadId: bead.id,
     agentId: change.agentId ?? null,
+    ...(change.actorUserId ? { actorUserId: change.actorUserId } : {}),
     eventType: "status_changed",
     oldValue: bead.status,
     newValue: to,
@@ -84,6 +90,7 @@ export async function setBeadStatus(repo: TownRepo, bead: Bead, to: BeadStatus, 
       reason: change.reason,
       actor: change.actor ?? "system",
       ...(to === "failed" && change.failure ? { failure_reason: change.failure } : {}),
+      ...(change.metadata ?? {}),
     },
     createdAt: now,
   });

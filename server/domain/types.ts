@@ -168,6 +168,8 @@ export interface TownEventRow {
 export interface BeadEventRecord {
   beadId: string;
   agentId: string | null;
+  /** the person who made the change (people's writes); absent for agents and the reconciler */
+  actorUserId?: string | null;
   eventType: string;
   oldValue: string | null;
   newValue: string | null;

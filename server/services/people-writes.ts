@@ -4,7 +4,7 @@ import { DomainError } from "../domain/errors";
 import type { EventPayloadInput, EventType } from "../domain/events";
 import { isTerminal, type BeadStatus } from "../domain/types";
 import { makeTownDue } from "./towns";
-import { recountConvoy as recountConvoyInRepo, recountConvoysTracking as recountConvoysTrackingInRepo } from "../domain/operations";
+import { recountConvoy as recountConvoyInRepo, recountConvoysTracking as recountConvoysTrackingInRepo, setBeadStatus } from "../domain/operations";
 import { prismaTownRepo } from "../tick/pg-repo";
 import { enqueueEventsInTx } from "../tick/enqueue";
 
@@ -74,10 +74,11 @@ export async function enqueueEvents(tx: Tx, townId: string, events: TownEventInp
 type BeadForStatus = { id: string; status: string; metadata: unknown };
 
 /**
- * A person's status write: terminal statuses are immutable (CONFLICT; retry is its own operation),
- * compare-and-set on the status that was read (CONFLICT when it moved meanwhile), `closed_at` on close, the
- * failure reason in metadata when failing, a `status_changed` bead event naming the person, and a convoy
- * recount when the bead becomes terminal. Returns false when the bead already had that status.
+ * A person's status write — a wrapper around the domain's one status update (operations.ts setBeadStatus:
+ * `closed_at`, failure reason, `status_changed` bead event, convoy recount), adding what people's writes
+ * need: terminal statuses are immutable (CONFLICT; retry is its own operation) and compare-and-set on the
+ * status that was read (CONFLICT when it moved meanwhile — the row is locked, then compared). The bead
+ * event names the person. Returns false when the bead already had that status.
  */
 export async function changeStatusByPerson(
   tx: Tx,
@@ -90,31 +91,17 @@ export async function changeStatusByPerson(
 ): Promise<boolean> {
   if (bead.status === to) return false;
   if (isTerminal(bead.status)) throw new DomainError("conflict", `This bead is already ${bead.status}; finished beads do not change (retry it instead).`);
-  const data: Prisma.BeadUpdateManyMutationInput = { status: to, updatedAt: now };
-  if (to === "closed") data.closedAt = now;
-  if (to === "failed" && change.failure) {
-    data.metadata = json({ ...asRecord(bead.metadata), failureReason: change.failure.code, failureMessage: change.failure.message, failureSource: "user" });
-  }
-  const res = await tx.bead.updateMany({ where: { id: bead.id, townId, status: bead.status }, data });
-  if (res.count === 0) throw movedConflict();
-  await writeBeadEvent(
-    tx,
-    townId,
+  const repo = prismaTownRepo(tx, townId);
+  const current = await repo.lockBead(bead.id);
+  if (!current || current.status !== bead.status) throw movedConflict();
+  await setBeadStatus(repo, current, to, now, {
+    reason: change.reason,
+    actor: "user",
     actorUserId,
-    {
-      beadId: bead.id,
-      eventType: "status_changed",
-      oldValue: bead.status,
-      newValue: to,
-      metadata: {
-        reason: change.reason,
-        ...(to === "failed" && change.failure ? { failure_reason: { ...change.failure, source: "user" } } : {}),
-        ...(change.metadata ?? {}),
-      },
-    },
-    now,
-  );
-  if (isTerminal(to)) await recountConvoysTracking(tx, townId, bead.id);
+    agentId: null,
+    failure: change.failure ? { ...change.failure, source: "user" } : undefined,
+    metadata: change.metadata,
+  });
   return true;
 }
 

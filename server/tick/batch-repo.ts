@@ -159,9 +159,9 @@ export class BatchTownRepo implements TownRepo {
     this.nudges = [];
     if (events.length) {
       await this.client.query(
-        `INSERT INTO bead_events (town_id, bead_id, agent_id, event_type, old_value, new_value, metadata, created_at)
-         SELECT $1, v.bead_id, v.agent_id, v.event_type, v.old_value, v.new_value, coalesce(v.metadata, '{}'::jsonb), v.created_at
-           FROM jsonb_to_recordset($2::jsonb) AS v(bead_id text, agent_id text, event_type text, old_value text, new_value text, metadata jsonb, created_at timestamptz)`,
+        `INSERT INTO bead_events (town_id, bead_id, agent_id, event_type, old_value, new_value, metadata, created_at, actor_user_id)
+         SELECT $1, v.bead_id, v.agent_id, v.event_type, v.old_value, v.new_value, coalesce(v.metadata, '{}'::jsonb), v.created_at, v.actor_user_id
+           FROM jsonb_to_recordset($2::jsonb) AS v(bead_id text, agent_id text, event_type text, old_value text, new_value text, metadata jsonb, created_at timestamptz, actor_user_id text)`,
         [
           this.townId,
           JSON.stringify(
@@ -173,6 +173,7 @@ export class BatchTownRepo implements TownRepo {
               new_value: e.newValue,
               metadata: e.metadata ?? {},
               created_at: e.createdAt,
+              actor_user_id: e.actorUserId ?? null,
             })),
           ),
         ],

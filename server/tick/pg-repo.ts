@@ -298,9 +298,9 @@ export class PgTownRepo implements TownRepo {
 
   async insertBeadEvent(e: BeadEventRecord) {
     await this.client.query(
-      `INSERT INTO bead_events (town_id, bead_id, agent_id, event_type, old_value, new_value, metadata, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
-      [this.townId, e.beadId, e.agentId, e.eventType, e.oldValue, e.newValue, JSON.stringify(e.metadata ?? {}), e.createdAt],
+      `INSERT INTO bead_events (town_id, bead_id, agent_id, event_type, old_value, new_value, metadata, created_at, actor_user_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
+      [this.townId, e.beadId, e.agentId, e.eventType, e.oldValue, e.newValue, JSON.stringify(e.metadata ?? {}), e.createdAt, e.actorUserId ?? null],
     );
   }
 
