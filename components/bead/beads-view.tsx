@@ -155,7 +155,7 @@ export function BeadsView({ townId }: { townId: string }) {
           </table>
         </div>
       )}
-      <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} showPageNumber />
+      <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} showPageNumber steady />
     </div>
   );
 }

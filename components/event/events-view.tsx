@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { Tabs } from "@/components/ui/tabs";
+import { CursorPager } from "@/components/ui/pager";
 import { Table, TBody, Td, Th, THead } from "@/components/ui/table";
 import { LIVE_MS } from "@/components/ui/live";
 import { EventRefs, PoisonReason } from "./event-bits";
@@ -143,17 +144,7 @@ export function EventsView({ townId }: { townId: string }) {
           </TBody>
         </Table>
       )}
-      {list.data && (cursors.length > 1 || list.data.nextCursor) ? (
-        <div className="flex items-center justify-between">
-          <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Back
-          </Button>
-          <span className="text-xs text-slate-500">Page {cursors.length}</span>
-          <Button variant="secondary" size="sm" disabled={!list.data.nextCursor} onClick={() => list.data.nextCursor && setCursors([...cursors, list.data.nextCursor])}>
-            More →
-          </Button>
-        </div>
-      ) : null}
+      {list.data ? <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={list.data.nextCursor} showPageNumber labels={{ newer: "← Back", older: "More →" }} /> : null}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, Spinner } from "@/components/ui/states";
 import { StatusBadge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { Tabs } from "@/components/ui/tabs";
+import { CursorPager } from "@/components/ui/pager";
 import { LIVE_FAST_MS } from "@/components/ui/live";
 import { clockTime, countdown } from "@/components/ui/time";
 import { useTownRole } from "@/components/ui/use-town-role";
@@ -70,16 +71,7 @@ export function ReviewsView({ townId }: { townId: string }) {
           ))}
         </ul>
       )}
-      {list.data && (cursors.length > 1 || list.data.nextCursor) ? (
-        <div className="flex items-center justify-between">
-          <Button variant="secondary" size="sm" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Back
-          </Button>
-          <Button variant="secondary" size="sm" disabled={!list.data.nextCursor} onClick={() => list.data.nextCursor && setCursors([...cursors, list.data.nextCursor])}>
-            More →
-          </Button>
-        </div>
-      ) : null}
+      {list.data ? <CursorPager cursors={cursors} setCursors={setCursors} nextCursor={list.data.nextCursor} labels={{ newer: "← Back", older: "More →" }} /> : null}
     </div>
   );
 }
