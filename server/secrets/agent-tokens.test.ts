@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bearerToken, hashAgentToken } from "./tokens";
+import { bearerToken, hashAgentToken } from "./agent-tokens";
 
 describe("bearerToken", () => {
   it("takes the token of a Bearer header, any case, or a bare token", () => {
