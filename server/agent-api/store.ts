@@ -110,6 +110,8 @@ export async function changeBeadStatus(
   const repo = prismaTownRepo(tx, townId);
   const current = await repo.lockBead(bead.id);
   if (!current || current.status !== bead.status) throw conflict(`Bead ${bead.id} changed while it was being updated; read it again and retry.`);
+  // a failure's reason is merged into the metadata the caller passed (it may have edited it, e.g. failMr)
+  if (to === "failed" && change.failure) current.metadata = asRecord(bead.metadata);
   await setBeadStatus(repo, current, to, now, { reason: change.reason, actor: change.actor, agentId: change.agentId, failure: change.failure });
   return true;
 }
@@ -296,8 +298,4 @@ export async function sendMail(
     data: { townId, beadId: bead.id, agentId: mail.fromAgentId, eventType: "mail_sent", newValue: mail.toAgentId, createdAt: now },
   });
   return bead;
-}
-
-export async function findMayor(tx: Tx, townId: string) {
-  return tx.agentMetadata.findFirst({ where: { townId, role: "mayor" }, orderBy: { beadId: "asc" } });
 }

@@ -94,6 +94,8 @@ export async function changeStatusByPerson(
   const repo = prismaTownRepo(tx, townId);
   const current = await repo.lockBead(bead.id);
   if (!current || current.status !== bead.status) throw movedConflict();
+  // a failure's reason is merged into the metadata the caller passed (it may have edited it, e.g. failMr)
+  if (to === "failed" && change.failure) current.metadata = asRecord(bead.metadata);
   await setBeadStatus(repo, current, to, now, {
     reason: change.reason,
     actor: "user",
