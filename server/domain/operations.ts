@@ -344,6 +344,49 @@ export async function completeReview(repo: TownRepo, mr: Bead, outcome: ReviewOu
   await reopenBead(repo, source, now, { reason: outcome === "conflict" ? "merge conflict" : "review failed", agentId });
 }
 
+/** The start of the feedback kept in a `rework_requested` bead event (DOMAIN.md §6.2). */
+export const REWORK_EVENT_FEEDBACK_CHARS = 500;
+
+/** Rework loop (DOMAIN.md §6.2), the refinery's gt_request_changes: issue "Rework: <source title>", body =
+ *  feedback, priority = source's, rig = MR's, parent = MR, label `gt:rework`, metadata {rework_for, mr_bead_id,
+ *  branch, target_branch, files}; the MR is *blocked by* it; a `rework_requested` bead event on the MR
+ *  (feedback truncated). Returns the rework bead and the `bead_created` fact the caller queues. */
+export async function requestChanges(
+  repo: TownRepo,
+  mr: Bead,
+  input: { feedback: string; files?: string[]; agentId: string },
+  now: Date,
+): Promise<{ rework: Bead; event: { eventType: "bead_created"; beadId: string; agentId: string; payload: { bead_type: "issue"; rig_id: string | null; has_blockers: false } } }> {
+  if (mr.type !== "merge_request") throw new DomainError("invalid_transition", `Bead ${mr.id} is a ${mr.type}, not a merge request`);
+  if (isTerminal(mr.status)) throw new DomainError("invalid_transition", `Merge request ${mr.id} is already ${mr.status}`);
+  const review = await repo.getReview(mr.id);
+  const source = await getMrSource(repo, mr);
+  const files = input.files ?? [];
+  const rework = await repo.insertBead({
+    type: "issue",
+    status: "open",
+    title: `Rework: ${source?.title ?? mr.title}`,
+    body: input.feedback,
+    priority: source?.priority ?? mr.priority,
+    rigId: mr.rigId,
+    parentBeadId: mr.id,
+    labels: [LABELS.rework],
+    metadata: { rework_for: source?.id ?? null, mr_bead_id: mr.id, branch: review?.branch ?? null, target_branch: review?.targetBranch ?? null, files },
+    createdBy: input.agentId,
+    createdAt: now,
+  });
+  // The MR is blocked by its rework: R2/R3 leave it alone while the rework is in flight.
+  await repo.insertDependency({ beadId: mr.id, dependsOnBeadId: rework.id, dependencyType: "blocks", createdAt: now });
+  await repo.insertBeadEvent({
+    beadId: mr.id, agentId: input.agentId, eventType: "rework_requested", oldValue: null, newValue: rework.id,
+    metadata: { rework_bead_id: rework.id, feedback: input.feedback.slice(0, REWORK_EVENT_FEEDBACK_CHARS), files }, createdAt: now,
+  });
+  return {
+    rework,
+    event: { eventType: "bead_created", beadId: rework.id, agentId: input.agentId, payload: { bead_type: "issue", rig_id: mr.rigId, has_blockers: false } },
+  };
+}
+
 // ------------------------------------------------------------------------------------------ mayor, escalations, triage
 
 /** notify_mayor (SPEC.md §3 #12): mail to the mayor, and a town notification people see. */
@@ -406,15 +449,33 @@ export function triageRequestBead(input: TriageRequestInput, now: Date): NewBead
   };
 }
 
-const SEVERITY_PRIORITY: Record<Priority, Priority> = { critical: "critical", high: "high", medium: "medium", low: "medium" };
+/** An escalation bead's priority by its severity (DOMAIN.md §5.4) — the one map. */
+export const SEVERITY_PRIORITY: Record<Priority, Priority> = { critical: "critical", high: "high", medium: "medium", low: "medium" };
 
-/** An escalation bead (DOMAIN.md §5.4): labels `gt:escalation` + `severity:<s>`, priority by severity,
- *  its metadata row; above `low` the mayor is told. */
-export async function createEscalation(
-  repo: TownRepo,
-  input: { title: string; body?: string | null; severity: Priority; rigId: string | null; metadata?: Record<string, unknown>; category?: string | null },
-  now: Date,
-): Promise<Bead> {
+export interface EscalationInput {
+  title: string;
+  body?: string | null;
+  severity: Priority;
+  rigId: string | null;
+  metadata?: Record<string, unknown>;
+  category?: string | null;
+  /** the agent raising it (gt_escalate); absent when the reconciler raises it */
+  raisedBy?: { agentId: string; name: string } | null;
+}
+
+export interface EscalationRaised {
+  escalation: Bead;
+  triageRequest: Bead | null;
+  /** the mail to the mayor, when one was written */
+  mayorMail: Bead | null;
+}
+
+/** An escalation bead (DOMAIN.md §5.4), whoever raises it: labels `gt:escalation` + `severity:<s>`, priority
+ *  by severity, its metadata row, an `escalated` bead event, its triage request (options by severity); above
+ *  `low` the mayor is told — mail from the agent that raised it (not to itself) or from the system, and a
+ *  town notification people see. */
+export async function raiseEscalation(repo: TownRepo, input: EscalationInput, now: Date): Promise<EscalationRaised> {
+  const by = input.raisedBy ?? null;
   const bead = await repo.insertBead({
     type: "escalation",
     status: "open",
@@ -424,15 +485,36 @@ export async function createEscalation(
     priority: SEVERITY_PRIORITY[input.severity],
     labels: [LABELS.escalation, `severity:${input.severity}`],
     metadata: input.metadata ?? {},
-    createdBy: SYSTEM_ACTOR,
+    createdBy: by?.agentId ?? SYSTEM_ACTOR,
     createdAt: now,
     escalation: { severity: input.severity, category: input.category ?? null, acknowledged: false, reEscalationCount: 0, acknowledgedAt: null },
   });
-  await repo.insertBeadEvent({ beadId: bead.id, agentId: null, eventType: "escalated", oldValue: null, newValue: input.severity, metadata: input.metadata ?? {}, createdAt: now });
-  if (input.severity !== "low") await notifyMayor(repo, `Escalation (${input.severity}): ${input.title}`, "escalation", now, bead.id);
+  await repo.insertBeadEvent({ beadId: bead.id, agentId: by?.agentId ?? null, eventType: "escalated", oldValue: null, newValue: input.severity, metadata: input.metadata ?? {}, createdAt: now });
+  let mayorMail: Bead | null = null;
+  if (input.severity !== "low") {
+    if (!by) await notifyMayor(repo, `Escalation (${input.severity}): ${input.title}`, "escalation", now, bead.id);
+    else {
+      const text = `Escalation (${input.severity}) from ${by.name}: ${input.title}`;
+      const mayor = await repo.findMayor();
+      if (mayor && mayor.id !== by.agentId) {
+        mayorMail = await repo.insertBead({
+          type: "message",
+          status: "open",
+          title: text.slice(0, 200),
+          body: `${input.body ?? ""}\n\nEscalation bead: ${bead.id}`.trim(),
+          assigneeAgentBeadId: mayor.id,
+          labels: [LABELS.message, `from:${by.agentId}`],
+          metadata: { from_agent_id: by.agentId, to_agent_id: mayor.id },
+          createdBy: by.agentId,
+          createdAt: now,
+        });
+      }
+      await repo.insertNotification({ kind: "escalation", message: text, beadId: bead.id, eventId: null, createdAt: now });
+    }
+  }
   // Every escalation gets its triage request (DOMAIN.md §5.4), with options by severity.
-  const sourceAgent = typeof input.metadata?.source_agent_id === "string" ? input.metadata.source_agent_id : null;
-  await createTriageRequest(
+  const sourceAgent = by?.agentId ?? (typeof input.metadata?.source_agent_id === "string" ? input.metadata.source_agent_id : null);
+  const triageRequest = await createTriageRequest(
     repo,
     {
       agentId: sourceAgent,
@@ -444,7 +526,12 @@ export async function createEscalation(
     },
     now,
   );
-  return bead;
+  return { escalation: bead, triageRequest, mayorMail };
+}
+
+/** The reconciler's escalation (raiseEscalation without a raising agent); returns the escalation bead. */
+export async function createEscalation(repo: TownRepo, input: Omit<EscalationInput, "raisedBy">, now: Date): Promise<Bead> {
+  return (await raiseEscalation(repo, input, now)).escalation;
 }
 
 /** A triage request (DOMAIN.md §5.4): deduped per (agent, type) among open requests — an escalation's per

@@ -1,15 +1,12 @@
-import { LABELS } from "../../domain/constants";
-import { escalationTriageOptions, triageRequestBead } from "../../domain/operations";
-import { isTerminal, type Priority } from "../../domain/types";
+import { raiseEscalation, requestChanges } from "../../domain/operations";
+import { prismaTownRepo } from "../../tick/pg-repo";
+import { isTerminal } from "../../domain/types";
 import { conflict, notFound } from "../errors";
 import {
-  asRecord,
   beadDetail,
   enqueueTownEvent,
-  findMayor,
   getTownBead,
   inTownTransaction,
-  insertBead,
   json,
   loadCaller,
   sendMail,
@@ -19,13 +16,10 @@ import { defineTool } from "./define";
 
 // Tools every agent has for its work: rework requests (refinery), escalations, mail, bead lookups.
 
-/** Rework bead bodies are long; the audit row keeps the start (DOMAIN.md §6.2). */
-const REWORK_EVENT_FEEDBACK_CHARS = 500;
-
 /**
- * gt_request_changes (DOMAIN.md §6.2 rework loop): the refinery, hooked to an MR, asks for changes. A
- * `gt:rework` issue under the MR blocks it; B1 dispatches a polecat to it, whose gt_done closes it, and
- * the MR is then re-queued for review.
+ * gt_request_changes (DOMAIN.md §6.2 rework loop): the refinery, hooked to an MR, asks for changes — the
+ * domain's requestChanges writes the `gt:rework` issue that blocks the MR; B1 dispatches a polecat to it,
+ * whose gt_done closes it, and the MR is then re-queued for review.
  */
 export const gtRequestChanges = defineTool({
   ...TOOL_CATALOG.gt_request_changes,
@@ -34,64 +28,26 @@ export const gtRequestChanges = defineTool({
       const townId = principal.townId;
       const agent = await loadCaller(tx, principal);
       if (!agent.currentHookBeadId) throw conflict("You are not hooked to a merge request; gt_request_changes needs the MR you are reviewing.");
-      const mr = await getTownBead(tx, townId, agent.currentHookBeadId);
+      await getTownBead(tx, townId, agent.currentHookBeadId); // 404 when it is gone
+      const repo = prismaTownRepo(tx, townId);
+      const mr = (await repo.getBead(agent.currentHookBeadId))!;
       if (mr.type !== "merge_request") throw conflict(`Your hooked bead ${mr.id} is a ${mr.type}, not a merge request.`);
       if (isTerminal(mr.status)) throw conflict(`Merge request ${mr.id} is already ${mr.status}.`);
-      const review = await tx.reviewMetadata.findUnique({ where: { beadId: mr.id } });
-      const sourceId = asRecord(mr.metadata).source_bead_id;
-      const source =
-        typeof sourceId === "string"
-          ? await tx.bead.findFirst({ where: { id: sourceId, townId } })
-          : ((await tx.beadDependency.findFirst({ where: { beadId: mr.id, townId, dependencyType: "tracks" }, include: { dependsOn: true } }))?.dependsOn ?? null);
-
-      const rework = await insertBead(
-        tx,
-        townId,
-        {
-          type: "issue",
-          status: "open",
-          title: `Rework: ${source?.title ?? mr.title}`,
-          body: input.feedback,
-          priority: source?.priority ?? mr.priority,
-          rigId: mr.rigId,
-          parentBeadId: mr.id,
-          labels: json([LABELS.rework]),
-          metadata: json({
-            rework_for: source?.id ?? null,
-            mr_bead_id: mr.id,
-            branch: review?.branch ?? null,
-            target_branch: review?.targetBranch ?? null,
-            files: input.files ?? [],
-          }),
-          createdBy: principal.agentId,
-        },
-        now,
-        principal.agentId,
-      );
-      // The MR is blocked by its rework: R2/R3 leave it alone while the rework is in flight.
-      await tx.beadDependency.create({ data: { townId, beadId: mr.id, dependsOnBeadId: rework.id, dependencyType: "blocks", createdAt: now } });
+      const { rework, event } = await requestChanges(repo, mr, { feedback: input.feedback, files: input.files, agentId: principal.agentId }, now);
+      // The agent API's timeline convention: each bead an agent creates has a `created` event naming it.
       await tx.beadEvent.create({
-        data: {
-          townId,
-          beadId: mr.id,
-          agentId: principal.agentId,
-          eventType: "rework_requested",
-          newValue: rework.id,
-          metadata: json({ rework_bead_id: rework.id, feedback: input.feedback.slice(0, REWORK_EVENT_FEEDBACK_CHARS), files: input.files ?? [] }),
-          createdAt: now,
-        },
+        data: { townId, beadId: rework.id, agentId: principal.agentId, eventType: "created", newValue: rework.status, metadata: json({ type: rework.type }), createdAt: now },
       });
-      await enqueueTownEvent(tx, townId, "bead_created", { beadId: rework.id, agentId: principal.agentId, payload: { bead_type: "issue", rig_id: mr.rigId, has_blockers: false } }, now);
+      await enqueueTownEvent(tx, townId, event.eventType, { beadId: event.beadId, agentId: event.agentId, payload: event.payload }, now);
       return { status: 201, body: { rework_bead_id: rework.id, mr_bead_id: mr.id } };
     });
   },
 });
 
-const SEVERITY_PRIORITY: Record<Priority, Priority> = { critical: "critical", high: "high", medium: "medium", low: "medium" };
-
 /**
- * gt_escalate (DOMAIN.md §5.4): an escalation bead with its severity, about the agent's current work;
- * above `low` the mayor gets mail and the town a notification people see on the overview.
+ * gt_escalate (DOMAIN.md §5.4): the domain's escalation (operations.ts raiseEscalation), raised by the
+ * calling agent about its current work; above `low` the mayor gets mail from it and the town a
+ * notification people see on the overview.
  */
 export const gtEscalate = defineTool({
   ...TOOL_CATALOG.gt_escalate,
@@ -104,72 +60,34 @@ export const gtEscalate = defineTool({
       const convoy = hook
         ? await tx.beadDependency.findFirst({ where: { beadId: hook, townId, dependencyType: "tracks", dependsOn: { type: "convoy" } }, select: { dependsOnBeadId: true } })
         : null;
-      const escalation = await insertBead(
-        tx,
-        townId,
+      const raised = await raiseEscalation(
+        prismaTownRepo(tx, townId),
         {
-          type: "escalation",
-          status: "open",
           title: input.title,
           body: input.body ?? null,
+          severity,
           rigId: agent.bead.rigId,
-          priority: SEVERITY_PRIORITY[severity],
-          labels: json([LABELS.escalation, `severity:${severity}`]),
-          metadata: json({
+          metadata: {
             ...(input.metadata ?? {}),
             source_agent_id: principal.agentId,
             ...(hook ? { source_bead_id: hook } : {}),
             ...(convoy ? { convoy_id: convoy.dependsOnBeadId } : {}),
-          }),
-          createdBy: principal.agentId,
-        },
-        now,
-        principal.agentId,
-      );
-      await tx.escalationMetadata.create({ data: { beadId: escalation.id, townId, severity } });
-      // its triage request (DOMAIN.md §5.4), resolved on the escalations page (or by a triage agent later)
-      const request = triageRequestBead(
-        {
-          triageType: "escalation",
-          reason: input.title,
-          agent: { id: principal.agentId, rigId: agent.bead.rigId, currentHookBeadId: hook },
-          options: escalationTriageOptions(severity),
-          context: { escalation_bead_id: escalation.id, severity, ...(hook ? { source_bead_id: hook } : {}) },
+          },
+          raisedBy: { agentId: principal.agentId, name: agent.bead.title },
         },
         now,
       );
-      await insertBead(
-        tx,
-        townId,
-        { type: request.type, status: request.status, title: request.title, rigId: request.rigId, priority: request.priority, labels: json(request.labels), metadata: json(request.metadata), createdBy: request.createdBy },
-        now,
-        principal.agentId,
-      );
-      await tx.beadEvent.create({
-        data: { townId, beadId: escalation.id, agentId: principal.agentId, eventType: "escalated", newValue: severity, createdAt: now },
+      // The agent API's timeline convention: each bead an agent creates has a `created` event naming it.
+      const created = [raised.escalation, raised.triageRequest, raised.mayorMail].filter((b) => b !== null);
+      await tx.beadEvent.createMany({
+        data: created.map((b) => ({ townId, beadId: b.id, agentId: principal.agentId, eventType: "created", newValue: b.status, metadata: json({ type: b.type }), createdAt: now })),
       });
-      let mayorMailed = false;
-      if (severity !== "low") {
-        const mayor = await findMayor(tx, townId);
-        if (mayor && mayor.beadId !== principal.agentId) {
-          await sendMail(
-            tx,
-            townId,
-            {
-              fromAgentId: principal.agentId,
-              toAgentId: mayor.beadId,
-              subject: `Escalation (${severity}) from ${agent.bead.title}: ${input.title}`.slice(0, 200),
-              body: `${input.body ?? ""}\n\nEscalation bead: ${escalation.id}`.trim(),
-            },
-            now,
-          );
-          mayorMailed = true;
-        }
-        await tx.notification.create({
-          data: { townId, kind: "escalation", message: `Escalation (${severity}) from ${agent.bead.title}: ${input.title}`, beadId: escalation.id, createdAt: now },
+      if (raised.mayorMail) {
+        await tx.beadEvent.create({
+          data: { townId, beadId: raised.mayorMail.id, agentId: principal.agentId, eventType: "mail_sent", newValue: raised.mayorMail.assigneeAgentBeadId, createdAt: now },
         });
       }
-      return { status: 201, body: { escalation_id: escalation.id, severity, mayor_notified: mayorMailed } };
+      return { status: 201, body: { escalation_id: raised.escalation.id, severity, mayor_notified: raised.mayorMail !== null } };
     });
   },
 });
