@@ -136,7 +136,13 @@ export function ConvoyDetailView({ townId, convoyId }: { townId: string; convoyI
                   <Td>
                     <StatusBadge status={b.status} />
                   </Td>
-                  <Td className="text-slate-600">{b.blockedBy.length ? b.blockedBy.map((id) => `#${numberOf.get(id) ?? "?"}`).join(", ") : "—"}</Td>
+                  <Td className="text-slate-600">{b.blockedBy.length
+                      ? b.blockedBy
+                          .map((id) => numberOf.get(id))
+                          .sort((x, y) => (x ?? Infinity) - (y ?? Infinity))
+                          .map((n) => `#${n ?? "?"}`)
+                          .join(", ")
+                      : "—"}</Td>
                   <Td>
                     {b.mergeRequests.length === 0 ? (
                       <span className="text-slate-400">—</span>
