@@ -122,9 +122,14 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     }
 
     await deps.onPhase?.("state_applied");
-    await renewer.renew();
-    const outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now, secrets);
-    await renewer.renew();
+    // Around the side effects (up to 30 s each) the lease is renewed; an idle tick has none and pays nothing
+    // (the timer covers a slow drain or state phase).
+    let outcomes: SideEffectOutcome[] = [];
+    if (state.jobs.length > 0) {
+      await renewer.renew();
+      outcomes = await runSideEffects(deps, townId, state.jobs, runtime, now, secrets);
+      await renewer.renew();
+    }
     const somethingHappened = drain.drained + drain.poisoned.length + drain.failed + state.recorded.length > 0;
     // The state phase's world already shows the drained events; only applied actions (and the side effects
     // they ran) change it again, and then it is loaded anew.
