@@ -1,9 +1,9 @@
-// merge_pr against the fake GitHub over HTTP (fixture: pr-fixture.ts).
+// merge_pr against the fake GitHub over HTTP (fixture: server/testing/pr-fixture.ts).
 import { describe, expect, it } from "vitest";
 import type { GitHub } from "@/server/adapters/github/types";
 import { completedRun, methodNotAllowed } from "@/server/testing/fake-github/server";
 import { mergePrRepoCheck } from "./pr";
-import { MR, NOW, TOKEN, failingPr, fake, find, github, greenPr, logLines, makeGitHub, merge, poll, setupPrFixture, types } from "./pr-fixture";
+import { MR, NOW, TOKEN, failingPr, fake, find, github, greenPr, logLines, makeGitHub, merge, poll, setupPrFixture, types } from "@/server/testing/pr-fixture";
 
 setupPrFixture();
 

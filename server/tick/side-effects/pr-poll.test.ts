@@ -1,9 +1,9 @@
-// poll_pr against the fake GitHub over HTTP (fixture: pr-fixture.ts).
+// poll_pr against the fake GitHub over HTTP (fixture: server/testing/pr-fixture.ts).
 import { describe, expect, it } from "vitest";
 import type { GitHub } from "@/server/adapters/github/types";
 import { completedRun, rateLimited, type FakeFailure } from "@/server/testing/fake-github/server";
 import { runPollPr } from "./pr";
-import { MR, NOW, TOKEN, failingPr, fake, find, github, greenPr, log, logLines, makeGitHub, merge, minutesAgo, poll, pollInput, setupPrFixture, types } from "./pr-fixture";
+import { MR, NOW, TOKEN, failingPr, fake, find, github, greenPr, log, logLines, makeGitHub, merge, minutesAgo, poll, pollInput, setupPrFixture, types } from "@/server/testing/pr-fixture";
 
 setupPrFixture();
 

@@ -7,7 +7,7 @@ import {
   startFakeGitHub,
   type FakeGitHub,
 } from "@/server/testing/fake-github/server";
-import { runMergePr, runPollPr, type EventToEnqueue, type MergePrInput, type PollPrInput } from "./pr";
+import { runMergePr, runPollPr, type EventToEnqueue, type MergePrInput, type PollPrInput } from "../tick/side-effects/pr";
 
 // The fixture of the PR side-effect tests (pr-poll.test.ts, pr-merge.test.ts): real HTTP end to end — the
 // side effects → the Octokit adapter → the loopback fake GitHub. The only doubles are a few GitHub *ports*
