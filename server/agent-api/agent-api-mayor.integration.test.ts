@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { testDb } from "../testing/db";
 import { makeBead } from "../../prisma/factories";
 import { handleAgentRequest } from "./handler";
-import { callAgentApi, makeAgent, seedTown, tokenFor } from "./testing";
+import { callAgentApi, seedPolecatTown, statusEventsOf } from "./testing";
 import type { FeatureBranchCreator } from "./tools/define";
 
 // The mayor's tools of the agent API (SPEC.md §4.3) through the real route handler on a real Postgres: the
@@ -11,17 +11,8 @@ import type { FeatureBranchCreator } from "./tools/define";
 
 const db = testDb();
 
-async function polecatTown(over: { status?: string; hookBeadId?: string | null } = {}) {
-  const seeded = await seedTown(db);
-  const polecat = await makeAgent(db, seeded.town.id, { rigId: seeded.rig.id, ...over });
-  const token = await tokenFor(db, seeded.town.id, polecat);
-  const mayorToken = await tokenFor(db, seeded.town.id, seeded.mayor);
-  return { ...seeded, polecat, token, mayorToken };
-}
-
-async function statusEvents(beadId: string) {
-  return db.beadEvent.findMany({ where: { beadId, eventType: "status_changed" }, orderBy: { createdAt: "asc" } });
-}
+const polecatTown = (over: Parameters<typeof seedPolecatTown>[1] = {}) => seedPolecatTown(db, over);
+const statusEvents = (beadId: string) => statusEventsOf(db, beadId);
 
 describe("mayor: gt_sling, gt_list_beads, gt_bead_update", () => {
   it("gt_sling creates an open issue with labels and metadata and records bead_created", async () => {

@@ -3,24 +3,15 @@ import { isEmbeddedDb, REAL_PG_ONLY_REASON, testDb } from "../testing/db";
 import { makeBead } from "../../prisma/factories";
 import { handleAgentRequest, MAX_BODY_BYTES } from "./handler";
 import { AGENT_TOOL_NAMES } from "./registry";
-import { callAgentApi, makeAgent, seedTown, tokenFor } from "./testing";
+import { callAgentApi, makeAgent, seedPolecatTown, seedTown, statusEventsOf, tokenFor } from "./testing";
 
 // Every tool of the agent API (SPEC.md §4.3) through the real route handler on a real Postgres: the
 // happy path and the main refusal of each, plus the request pipeline (413, 400, 404, unknown keys).
 
 const db = testDb();
 
-async function polecatTown(over: { status?: string; hookBeadId?: string | null } = {}) {
-  const seeded = await seedTown(db);
-  const polecat = await makeAgent(db, seeded.town.id, { rigId: seeded.rig.id, ...over });
-  const token = await tokenFor(db, seeded.town.id, polecat);
-  const mayorToken = await tokenFor(db, seeded.town.id, seeded.mayor);
-  return { ...seeded, polecat, token, mayorToken };
-}
-
-async function statusEvents(beadId: string) {
-  return db.beadEvent.findMany({ where: { beadId, eventType: "status_changed" }, orderBy: { createdAt: "asc" } });
-}
+const polecatTown = (over: Parameters<typeof seedPolecatTown>[1] = {}) => seedPolecatTown(db, over);
+const statusEvents = (beadId: string) => statusEventsOf(db, beadId);
 
 describe("request pipeline", () => {
   it("refuses a body over 1 MiB with 413, by content-length and by the bytes actually read", async () => {

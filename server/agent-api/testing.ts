@@ -38,6 +38,20 @@ export async function seedTown(db: PrismaClient) {
   return { user, town, rig, mayor: { id: mayorRow.beadId, role: "mayor" as const } };
 }
 
+/** A seeded town with a polecat (status / hook as asked) and tokens for it and for the mayor. */
+export async function seedPolecatTown(db: PrismaClient, over: { status?: string; hookBeadId?: string | null } = {}) {
+  const seeded = await seedTown(db);
+  const polecat = await makeAgent(db, seeded.town.id, { rigId: seeded.rig.id, ...over });
+  const token = await tokenFor(db, seeded.town.id, polecat);
+  const mayorToken = await tokenFor(db, seeded.town.id, seeded.mayor);
+  return { ...seeded, polecat, token, mayorToken };
+}
+
+/** A bead's status changes in the audit timeline, oldest first. */
+export function statusEventsOf(db: PrismaClient, beadId: string) {
+  return db.beadEvent.findMany({ where: { beadId, eventType: "status_changed" }, orderBy: { createdAt: "asc" } });
+}
+
 export async function tokenFor(db: PrismaClient, townId: string, agent: { id: string; role: AgentRole }, now = new Date()) {
   return mintAgentToken(db, { townId, agentId: agent.id, role: agent.role }, now);
 }
