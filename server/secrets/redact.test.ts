@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { REDACTED, createRedactor, secretsOfAdapterConfig, secretsOfTownConfig } from "./redact";
+import { REDACTED, createRedactor, lazyRedactor, secretsOfAdapterConfig, secretsOfTownConfig } from "./redact";
 
 // The redactor on its own: each kind of secret, planted in a text, comes out masked; ordinary text does not.
 
@@ -78,5 +78,20 @@ describe("where the secrets come from", () => {
 
   it("the adapters' configuration: the operator's GITHUB_TOKEN and the http runtimes' secrets", () => {
     expect(secretsOfAdapterConfig({ github: { token: GIT }, httpRuntimes: { box: { secret: RUNTIME } } })).toEqual([GIT, RUNTIME]);
+  });
+});
+
+describe("lazyRedactor", () => {
+  it("builds the redactor on first use, once, and redacts like it", () => {
+    let built = 0;
+    const lazy = lazyRedactor(() => {
+      built++;
+      return createRedactor(["s3cret-value-xyz"]);
+    });
+    expect(built).toBe(0);
+    expect(lazy.text("a s3cret-value-xyz b")).not.toContain("s3cret-value-xyz");
+    expect(lazy.deep({ a: ["s3cret-value-xyz"] }).a[0]).not.toContain("s3cret");
+    expect(lazy.size).toBe(1);
+    expect(built).toBe(1);
   });
 });

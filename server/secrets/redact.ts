@@ -121,3 +121,17 @@ export function secretsOfTownConfig(config: unknown): string[] {
 export function secretsOfAdapterConfig(config: { github: { token?: string }; httpRuntimes: Record<string, { secret: string }> }): string[] {
   return [config.github.token, ...Object.values(config.httpRuntimes).map((r) => r.secret)].filter((s): s is string => typeof s === "string");
 }
+
+/** A redactor built on first use (its secrets list and pattern cost something; many callers never need it). */
+export function lazyRedactor(make: () => Redactor): Redactor {
+  let built: Redactor | null = null;
+  const get = () => (built ??= make());
+  return {
+    text: (value) => get().text(value),
+    deep: (value, options) => get().deep(value, options),
+    window: (value) => get().window(value),
+    get size() {
+      return get().size;
+    },
+  };
+}

@@ -17,6 +17,7 @@ import { TickTx } from "./tx";
 import { dispatchSpec } from "./dispatch-spec";
 import { housekeeping } from "./housekeeping";
 import { townRedactor } from "../secrets/town-secrets";
+import { lazyRedactor } from "../secrets/redact";
 import type { RecordedAction, SideEffectOutcome, TickDeps, TickOptions, TickReport, TickSummary } from "./types";
 import { observe, reportError, runSideEffects, type ObservedAgent } from "./outside-phases";
 
@@ -78,14 +79,20 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
   if (!claim) return null;
   // Every text from outside that this tick stores or returns (runtime and GitHub answers, apply errors, the
   // tick record) passes the town's redactor (SPEC.md §5).
-  const secrets = townRedactor(townId, claim.townConfig);
+  // Built on first use: an idle tick stores and returns no outside text, and pays nothing for it.
+  const secrets = lazyRedactor(() => townRedactor(townId, claim.townConfig));
 
   // The lease outlives a slow tick (observe and side effects may each take SIDE_EFFECT_TIMEOUT_MS): it is
   // renewed every third of its length, in the tick's own time line (`now` + elapsed), and only while it
-  // is still ours. A lost lease is reported; the final update then writes nothing.
+  // is still ours. A lost lease is reported; the final update then writes nothing. The timer runs only
+  // when the tick has an outside call or a drain ahead of it (an idle tick is four short statements; the
+  // side effects renew around themselves below).
   const renewer = new LeaseRenewer(deps, townId, owner, () => new Date(now.getTime() + (performance.now() - started) + leaseMs));
-  const renewTimer = setInterval(() => void renewer.renew(), Math.max(10, Math.floor(leaseMs / 3)));
-  renewTimer.unref?.();
+  let renewTimer: ReturnType<typeof setInterval> | undefined;
+  if (claim.observe.length > 0 || claim.pendingEvents > 0) {
+    renewTimer = setInterval(() => void renewer.renew(), Math.max(10, Math.floor(leaseMs / 3)));
+    renewTimer.unref?.();
+  }
 
   let released = false;
   try {
@@ -145,7 +152,9 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     const pending = latest ? latest.pendingEvents : 1; // unknown: look again soon
     const active = latest ? hasActiveWork(latest.world) : true;
     const nextDue = pending > 0 ? now : new Date(now.getTime() + (active ? ACTIVE_INTERVAL_MS : IDLE_INTERVAL_MS));
-    const report = secrets.deep(buildReport(townId, drain, state, outcomes, violations, pending, started, false));
+    const raw = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
+    // Only a tick that did something carries outside text (apply errors, runtime and GitHub answers).
+    const report = somethingHappened || outcomes.length > 0 ? secrets.deep(raw) : raw;
     if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
     await housekeeping(deps, townId, latest?.world ?? state.world, now);
     clearInterval(renewTimer);
