@@ -1,6 +1,7 @@
 import type { Action } from "./actions";
 import { applyEvent } from "./apply-event";
-import type { TownEvent } from "./events";
+import { makeEvent, type EventPayloadInput, type EventType, type TownEvent } from "./events";
+import { MemoryTownRepo } from "./memory-repo";
 import type { TownRepo } from "./repo";
 import { reconcile } from "./reconcile";
 import { applyStateAction, type StateActionResult } from "./state-actions";
@@ -309,4 +310,15 @@ export async function simulateTick(
   const results: StateActionResult[] = [];
   for (const action of actions) results.push(await applyStateAction(repo, action, now));
   return { actions, results };
+}
+
+/** A PR URL on github.com, as agents report them. */
+export const PR_URL = "https://github.com/acme/widgets/pull/12";
+
+/** An in-memory repository over a world built from parts. */
+export const repoOf = (parts: WorldParts) => new MemoryTownRepo(makeWorld(parts));
+
+/** An event as the queue would hold it, created at NOW unless said otherwise. */
+export function ev<T extends EventType>(type: T, fields: { agentId?: string | null; beadId?: string | null; createdAt?: Date; payload: EventPayloadInput<T> }) {
+  return makeEvent(type, { createdAt: NOW, ...fields });
 }
