@@ -5,6 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Card, ErrorState, Spinner } from "@/components/ui/states";
+import { GitHubWebhooksCard } from "./github-webhooks-card";
 import { MembersCard } from "./members-card";
 import { SecretsCard, TownSettingsForm } from "./town-settings-form";
 
@@ -23,6 +24,7 @@ export function SettingsView({ townId }: { townId: string }) {
         <SecretsCard townId={townId} />
         <MembersCard townId={townId} myRole={town.data.role} />
       </div>
+      <GitHubWebhooksCard townId={townId} />
       <Card title="Danger zone">
         <p className="mb-3 text-sm text-slate-600">Deleting the town removes its rigs, beads, agents and history. This cannot be undone.</p>
         <Button

@@ -22,6 +22,7 @@ const OWNER_ONLY = new Set([
   "rig.delete",
   "tick.dryRun",
   "tick.replay",
+  "webhooks.rotateSecret",
 ]);
 // Reads that are not for viewers: an agent's raw log can echo secrets it was given.
 const MEMBER_READS = new Set(["agent.log"]);

@@ -373,7 +373,8 @@ async function pollAutoMergeUpdate(repo: TownRepo, event: TownEventOf<"poll_auto
 async function prStatusChanged(repo: TownRepo, event: TownEventOf<"pr_status_changed">, now: Date): Promise<Action[]> {
   const mr = await getBeadOrThrow(repo, event.beadId, "MR");
   if (isTerminal(mr.status)) return [];
-  if (event.payload.pr_state === "merged") await completeReview(repo, mr, "merged", "PR merged (detected by polling)", now);
+  const seenBy = event.payload.source === "webhook" ? "reported by a GitHub webhook" : "detected by polling";
+  if (event.payload.pr_state === "merged") await completeReview(repo, mr, "merged", `PR merged (${seenBy})`, now);
   else if (event.payload.pr_state === "closed") await completeReview(repo, mr, "failed", "PR closed without merge", now);
   return [];
 }

@@ -14,6 +14,11 @@ export const STALE_IN_PROGRESS_TIMEOUT_MS = 5 * MINUTE;
 export const ORPHANED_SOURCE_TIMEOUT_MS = 5 * MINUTE;
 /** R1: at most one poll per MR per minute. */
 export const PR_POLL_INTERVAL_MS = 60 * SECOND;
+/** R1 with webhooks (issue 16): polling is the fallback, once per 10 min, for an MR whose repository
+ *  delivered a verified GitHub webhook within WEBHOOK_FRESH_MS. */
+export const PR_POLL_FALLBACK_INTERVAL_MS = 10 * MINUTE;
+/** How recent a verified delivery must be for the repository's MRs to poll at the fallback cadence. */
+export const WEBHOOK_FRESH_MS = 30 * MINUTE;
 /** R2: an in_progress direct-merge MR without a working agent for this long is re-queued. */
 export const STUCK_REVIEW_TIMEOUT_MS = 30 * MINUTE;
 /** R3: an in_progress direct-merge MR with no agent hooked at all for this long is re-queued. */

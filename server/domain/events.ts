@@ -18,7 +18,8 @@ export const EventPayloadSchemas = {
     status: z.unknown().optional().transform((s): "completed" | "failed" => (s === "completed" ? "completed" : "failed")),
     reason: OptionalText,
   }),
-  pr_status_changed: z.object({ pr_url: z.string(), pr_state: z.string() }),
+  /** `source`: who saw it (issue 16); absent = a poll or a merge of ours. */
+  pr_status_changed: z.object({ pr_url: z.string(), pr_state: z.string(), source: z.enum(["poll", "webhook"]).optional() }),
   bead_created: z.object({
     bead_type: z.string().optional(),
     rig_id: z.string().nullish(),

@@ -222,6 +222,15 @@ export interface World {
   mayorUnreadMail: number;
   /** Container drain flag (DOMAIN.md §5.10). Always false until drain exists, but the rules honour it. */
   draining: boolean;
+  /** Verified GitHub webhook deliveries of the last WEBHOOK_FRESH_MS (issue 16), for R1's cadence: the
+   *  latest per rig of the delivery's repository, and the latest per MR that asked for a poll. Absent or
+   *  empty = no webhook, polling at the base cadence. */
+  webhooks?: WebhookActivity;
+}
+
+export interface WebhookActivity {
+  lastDeliveryAtByRig: Record<string, Date>;
+  pollRequestedAtByMr: Record<string, Date>;
 }
 
 /** A failure reason recorded with a `failed` transition (DOMAIN.md §2.1). */

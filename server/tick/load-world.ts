@@ -1,5 +1,5 @@
 import type { SqlClient } from "../db/pool";
-import { CIRCUIT_BREAKER_WINDOW_MS } from "../domain/constants";
+import { CIRCUIT_BREAKER_WINDOW_MS, WEBHOOK_FRESH_MS } from "../domain/constants";
 import { effectiveSettings, type TownConfig } from "../domain/settings";
 import type { Rig, World } from "../domain/types";
 import {
@@ -60,7 +60,14 @@ SELECT
     WHERE mb.town_id = $1 AND mb.type = 'message' AND mb.status = 'open'
       AND mb.assignee_agent_bead_id = (SELECT bead_id FROM agent_metadata WHERE town_id = $1 AND role = 'mayor' LIMIT 1)) AS mayor_unread_mail,
   (SELECT count(*)::int FROM town_events
-    WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending_events`;
+    WHERE town_id = $1 AND processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL) AS pending_events,
+  -- GitHub webhooks (issue 16): the latest verified delivery per rig, and per MR that asked for a poll
+  (SELECT coalesce(json_object_agg(w.rig_id, w.at), '{}') FROM
+     (SELECT u.rig_id, max(d.received_at) AS at FROM github_webhook_deliveries d, unnest(d.rig_ids) AS u(rig_id)
+       WHERE d.town_id = $1 AND d.received_at >= $4 GROUP BY u.rig_id) w) AS webhook_rigs,
+  (SELECT coalesce(json_object_agg(p.mr_id, p.at), '{}') FROM
+     (SELECT u.mr_id, max(d.received_at) AS at FROM github_webhook_deliveries d, unnest(d.poll_mr_ids) AS u(mr_id)
+       WHERE d.town_id = $1 AND d.received_at >= $4 GROUP BY u.mr_id) p) AS webhook_polls`;
 
 type Rows = Record<string, unknown>[];
 
@@ -75,6 +82,7 @@ export async function loadWorldSnapshot(client: SqlClient, townId: string, now: 
     townId,
     new Date(now.getTime() - GUPP_NUDGE_WINDOW_MS),
     new Date(now.getTime() - CIRCUIT_BREAKER_WINDOW_MS),
+    new Date(now.getTime() - WEBHOOK_FRESH_MS),
   ]);
   const r = rows[0];
   const townConfig = (r.config ?? {}) as TownConfig;
@@ -103,9 +111,21 @@ export async function loadWorldSnapshot(client: SqlClient, townId: string, now: 
       breakerWasOpen: Boolean(r.breaker_open),
       draining: false,
       mayorUnreadMail: Number(r.mayor_unread_mail ?? 0),
+      webhooks: { lastDeliveryAtByRig: datesOf(r.webhook_rigs), pollRequestedAtByMr: datesOf(r.webhook_polls) },
     },
     pendingEvents: Number(r.pending_events ?? 0),
   };
+}
+
+/** `{id: timestamp}` as json_object_agg gives it → `{id: Date}` (unparseable entries dropped). */
+function datesOf(raw: unknown): Record<string, Date> {
+  const out: Record<string, Date> = {};
+  if (!raw || typeof raw !== "object") return out;
+  for (const [id, at] of Object.entries(raw as Record<string, unknown>)) {
+    const d = new Date(String(at));
+    if (!Number.isNaN(d.getTime())) out[id] = d;
+  }
+  return out;
 }
 
 export async function loadWorld(client: SqlClient, townId: string, now: Date): Promise<World> {

@@ -1,9 +1,11 @@
 import {
   ABANDONED_MR_TIMEOUT_MS,
   ORPHANED_PR_REVIEW_TIMEOUT_MS,
+  PR_POLL_FALLBACK_INTERVAL_MS,
   PR_POLL_INTERVAL_MS,
   STUCK_REVIEW_TIMEOUT_MS,
   SYSTEM_ACTOR,
+  WEBHOOK_FRESH_MS,
 } from "../constants";
 import type { Action } from "../actions";
 import { isTerminal, type Mr } from "../types";
@@ -39,15 +41,32 @@ function activeMrs(index: WorldIndex, status: "open" | "in_progress"): Mr[] {
   return index.mrs.filter((m) => m.bead.status === status);
 }
 
-/** R1: a PR under review is polled at most once a minute (`last_poll_at`), and merged once the grace
- *  timer has set `auto_merge_pending` — never when the MR is held. */
+/**
+ * R1's cadence for one MR (issue 16). Once a minute — unless its rig's repository delivered a verified
+ * GitHub webhook within WEBHOOK_FRESH_MS: then webhooks carry the news and polling is the fallback, every
+ * 10 min. The auto-merge grace timer is driven by polls (DOMAIN.md §6.3 step 6), so an MR whose timer runs
+ * (or whose merge is pending) keeps the minute cadence.
+ */
+export function prPollIntervalMs(index: WorldIndex, mr: Mr, now: Date): number {
+  const delivered = mr.bead.rigId ? index.world.webhooks?.lastDeliveryAtByRig[mr.bead.rigId] : undefined;
+  const webhookFresh = delivered !== undefined && now.getTime() - delivered.getTime() <= WEBHOOK_FRESH_MS;
+  const timerRunning = mr.review.autoMergeReadySince != null || mr.bead.metadata?.auto_merge_pending === true;
+  return webhookFresh && !timerRunning ? PR_POLL_FALLBACK_INTERVAL_MS : PR_POLL_INTERVAL_MS;
+}
+
+/** R1: a PR under review is polled at most once per `prPollIntervalMs` (`last_poll_at`), or at once when a
+ *  webhook delivery after the last poll asked for one; and merged once the grace timer has set
+ *  `auto_merge_pending` — never when the MR is held. */
 export const r1PollPrs: Rule = function* ({ index, now }) {
   for (const mr of activeMrs(index, "in_progress")) {
     const prUrl = mr.review.prUrl;
     if (!prUrl) continue;
     const lastPoll = metaDate(mr.bead.metadata, "last_poll_at");
-    if (!lastPoll || now.getTime() - lastPoll.getTime() >= PR_POLL_INTERVAL_MS) {
+    const requested = index.world.webhooks?.pollRequestedAtByMr[mr.bead.id];
+    if (!lastPoll || now.getTime() - lastPoll.getTime() >= prPollIntervalMs(index, mr, now)) {
       yield [act.pollPr("R1", mr.bead.id, prUrl, "poll PR status")];
+    } else if (requested && requested.getTime() > lastPoll.getTime()) {
+      yield [act.pollPr("R1", mr.bead.id, prUrl, "poll PR status (a GitHub webhook reported a change)")];
     }
     if (mr.bead.metadata?.auto_merge_pending === true && !isHeld(mr.bead)) {
       yield [act.mergePr("R1", mr.bead.id, prUrl, "auto-merge grace period elapsed")];
