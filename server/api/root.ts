@@ -11,6 +11,7 @@ import { escalationRouter } from "./routers/escalation";
 import { settingsRouter } from "./routers/settings";
 import { notificationRouter } from "./routers/notification";
 import { mayorRouter } from "./routers/mayor";
+import { channelsRouter } from "./routers/channels";
 
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const })),
@@ -26,6 +27,7 @@ export const appRouter = router({
   settings: settingsRouter,
   notification: notificationRouter,
   mayor: mayorRouter,
+  channels: channelsRouter,
 });
 
 export type AppRouter = typeof appRouter;
