@@ -203,7 +203,7 @@ export function maskUrl(raw: string): string {
   try {
     const url = new URL(raw);
     const rest = raw.slice(url.origin.length);
-    return rest.length > 0 ? `${url.origin}/****${rest.length >= 12 ? rest.slice(-4) : ""}` : url.origin;
+    return `${url.origin}/****${rest.length >= 12 ? rest.slice(-4) : ""}`;
   } catch {
     return "****";
   }
