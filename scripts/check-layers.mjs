@@ -44,10 +44,10 @@ const EXTS = [".ts", ".tsx", ".mts", ".mjs", ".js"];
 // Folder → the folders (or files: a path with an extension, or `dir/**`) it may import. A folder may always
 // import itself. Packages are unrestricted except where `packages` says otherwise.
 // The tick's public surface for the layers above it: running ticks (run-tick, run-ticks, ticker, deps, replay),
-// its types, enqueueing an event, and its Postgres ports (PgTownRepo, the world loader and the row
+// its types, enqueueing an event, the notifications outbox (outbox.ts) and its Postgres ports (PgTownRepo, the world loader and the row
 // mappers they share). Everything else in server/tick (drain, tx, side-effects, housekeeping,
 // dispatch-spec, prompt, capture …) is the tick's own.
-const TICK_PUBLIC = ["run-tick.ts", "run-ticks.ts", "ticker.ts", "deps.ts", "replay.ts", "types.ts", "enqueue.ts", "pg-repo.ts", "load-world.ts", "rows.ts"].map((f) => `server/tick/${f}`);
+const TICK_PUBLIC = ["run-tick.ts", "run-ticks.ts", "ticker.ts", "deps.ts", "replay.ts", "types.ts", "enqueue.ts", "pg-repo.ts", "load-world.ts", "rows.ts", "outbox.ts"].map((f) => `server/tick/${f}`);
 const LOWER_SERVER = ["server/db", "server/adapters", "server/domain", "server/env.ts", "server/secrets", "server/validation.ts"];
 const ALLOWED = {
   app: ["components", "server/api", "server/agent-api", "server/services", ...TICK_PUBLIC, "server/auth", "server/startup.ts", ...LOWER_SERVER],

@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Card, ErrorState, Spinner } from "@/components/ui/states";
 import { GitHubWebhooksCard } from "./github-webhooks-card";
 import { MembersCard } from "./members-card";
+import { NotificationsCard } from "./notifications-card";
 import { SecretsCard, TownSettingsForm } from "./town-settings-form";
 
 export function SettingsView({ townId }: { townId: string }) {
@@ -25,6 +26,7 @@ export function SettingsView({ townId }: { townId: string }) {
         <MembersCard townId={townId} myRole={town.data.role} />
       </div>
       <GitHubWebhooksCard townId={townId} />
+      <NotificationsCard townId={townId} isOwner={isOwner} />
       <Card title="Danger zone">
         <p className="mb-3 text-sm text-slate-600">Deleting the town removes its rigs, beads, agents and history. This cannot be undone.</p>
         <Button

@@ -23,6 +23,11 @@ const OWNER_ONLY = new Set([
   "tick.dryRun",
   "tick.replay",
   "webhooks.rotateSecret",
+  // notification channels hold secrets (issue 16)
+  "channels.create",
+  "channels.update",
+  "channels.delete",
+  "channels.sendTest",
 ]);
 // Reads that are not for viewers: an agent's raw log can echo secrets it was given.
 const MEMBER_READS = new Set(["agent.log"]);

@@ -12,6 +12,7 @@ import { settingsRouter } from "./routers/settings";
 import { notificationRouter } from "./routers/notification";
 import { mayorRouter } from "./routers/mayor";
 import { webhooksRouter } from "./routers/webhooks";
+import { channelsRouter } from "./routers/channels";
 
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const })),
@@ -28,6 +29,7 @@ export const appRouter = router({
   notification: notificationRouter,
   mayor: mayorRouter,
   webhooks: webhooksRouter,
+  channels: channelsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,5 @@
 import { LABELS } from "./constants";
+import type { OutboundMessage } from "./notify";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "./repo";
 import {
   isTerminal,
@@ -38,6 +39,8 @@ export class MemoryTownRepo implements TownRepo {
   private world: World;
   readonly beadEvents: BeadEventRecord[] = [];
   readonly notifications: StoredNotification[] = [];
+  /** notifications out (issue 16): the messages written, before the fan-out to channels */
+  readonly outbound: OutboundMessage[] = [];
   private seq = 0;
 
   constructor(world: World) {
@@ -233,6 +236,10 @@ export class MemoryTownRepo implements TownRepo {
 
   async insertNotification(notification: NewNotification) {
     this.notifications.push({ ...structuredClone(notification), id: this.nextId("notification") });
+  }
+
+  async insertOutbound(message: OutboundMessage) {
+    this.outbound.push(structuredClone(message));
   }
 
   async deleteAgent(id: string) {

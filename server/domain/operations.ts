@@ -2,6 +2,7 @@ import type { NotificationKind, TriageType } from "./actions";
 import { LABELS, MAX_OPEN_TRIAGE_REQUESTS, POLECAT_NAME_POOL, REFINERY_NAME, SYSTEM_ACTOR } from "./constants";
 import { convoyProgressOf } from "./convoy-progress";
 import { DomainError } from "./errors";
+import { outbound } from "./notify";
 import type { NewBead, TownRepo } from "./repo";
 import { isTerminal, type Agent, type AgentRole, type Bead, type BeadStatus, type FailureReason, type Mr, type Priority } from "./types";
 
@@ -94,6 +95,8 @@ export async function setBeadStatus(repo: TownRepo, bead: Bead, to: BeadStatus, 
     },
     createdAt: now,
   });
+  // Notifications out (issue 16): a failed MR is told to the channels that want it, in this transaction.
+  if (bead.type === "merge_request" && to === "failed") await repo.insertOutbound(outbound.mrFailed(bead, change.failure?.message ?? change.reason, now));
   const previous = bead.status;
   bead.status = to; // keep the caller's copy in step so a follow-up read-modify-write does not undo it
   bead.updatedAt = now;
@@ -490,6 +493,8 @@ export async function raiseEscalation(repo: TownRepo, input: EscalationInput, no
     escalation: { severity: input.severity, category: input.category ?? null, acknowledged: false, reEscalationCount: 0, acknowledgedAt: null },
   });
   await repo.insertBeadEvent({ beadId: bead.id, agentId: by?.agentId ?? null, eventType: "escalated", oldValue: null, newValue: input.severity, metadata: input.metadata ?? {}, createdAt: now });
+  // Every severity is written; each channel's minimum severity picks (issue 16).
+  await repo.insertOutbound(outbound.escalation(bead, input.severity, now, by ? `From ${by.name}: ${input.body ?? input.title}` : undefined));
   let mayorMail: Bead | null = null;
   if (input.severity !== "low") {
     if (!by) await notifyMayor(repo, `Escalation (${input.severity}): ${input.title}`, "escalation", now, bead.id);

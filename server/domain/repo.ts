@@ -1,4 +1,5 @@
 import type { NotificationKind } from "./actions";
+import type { OutboundMessage } from "./notify";
 import type {
   Agent,
   AgentRole,
@@ -131,6 +132,9 @@ export interface TownRepo {
   insertBeadEvent(event: BeadEventRecord): Promise<void>;
   insertNudge(nudge: NewNudge): Promise<void>;
   insertNotification(notification: NewNotification): Promise<void>;
+  /** Notifications out (issue 16): the outbox rows of one message, one per channel of the town that wants
+   *  it, in the caller's transaction (server/tick/outbox.ts says why there). */
+  insertOutbound(message: OutboundMessage): Promise<void>;
   /** deletes the agent bead and its satellites (nudges, tokens, its own bead events, dependencies) */
   deleteAgent(id: string): Promise<void>;
 }

@@ -15,6 +15,7 @@ import {
   submitToReviewQueue,
   unhookAgent,
 } from "./operations";
+import { outbound } from "./notify";
 import type { TownRepo } from "./repo";
 import { isTerminal, type Agent, type AgentRole } from "./types";
 
@@ -210,6 +211,7 @@ const handlers: Handlers = {
     if (!bead) return skipped("convoy not found");
     if (!(await setBeadStatus(repo, bead, "closed", now, { reason: action.reason, actor: "reconciler" }))) return skipped(`convoy is ${bead.status}`);
     await repo.updateConvoy(action.convoyId, { landedAt: now });
+    await repo.insertOutbound(outbound.convoyLanded(bead, action.reason, now));
     return applied();
   },
 

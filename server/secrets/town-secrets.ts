@@ -82,13 +82,18 @@ export async function townSecrets(db: SqlClient | Db, townId: string, now = Date
   const cached = state.towns.get(townId);
   if (cached && now - cached.at < TOWN_SECRETS_TTL_MS && cached.operatorKey === operatorKey()) return cached.redactor;
   let config: unknown = null;
+  // Notification channels' URLs (a Slack hook's path is its secret) and signing secrets (issue 16).
+  let channels: Array<{ url: string; secret: string | null }> = [];
   if (isSqlClient(db)) {
     const { rows } = await db.query(`SELECT config FROM town_settings WHERE town_id = $1`, [townId]);
     config = rows[0]?.config ?? null;
+    channels = (await db.query(`SELECT url, secret FROM notification_channels WHERE town_id = $1`, [townId])).rows as typeof channels;
   } else {
     config = (await db.townSettings.findUnique({ where: { townId }, select: { config: true } }))?.config ?? null;
+    channels = await db.notificationChannel.findMany({ where: { townId }, select: { url: true, secret: true } });
   }
-  return remember(townId, secretsOfTownConfig(config), now);
+  const channelSecrets = channels.flatMap((c) => [c.url, c.secret]).filter((s): s is string => typeof s === "string" && s !== "");
+  return remember(townId, [...secretsOfTownConfig(config), ...channelSecrets], now);
 }
 
 /** Forget a town's cached secrets (its settings changed). */

@@ -1,7 +1,9 @@
 import type { SqlClient } from "../db/pool";
+import type { OutboundMessage } from "../domain/notify";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "../domain/repo";
 import type { Agent, Bead, BeadEventRecord, DependencyType, ReviewMetadata } from "../domain/types";
 import { AGENT_PATCH, BEAD_PATCH, PgTownRepo, REVIEW_PATCH, type ColumnMap } from "./pg-repo";
+import { insertOutboundMessages } from "./outbox";
 import { AGENT_COLUMNS, AGENT_FROM, BEAD_COLUMNS, agentFromRow, beadFromRow, reviewFromRow } from "./rows";
 
 // The drain's fast path applies a whole batch of events in one transaction (SPEC.md §3b). Done with
@@ -60,6 +62,7 @@ export class BatchTownRepo implements TownRepo {
   private readonly reviews = table<ReviewMetadata>(REVIEW_PATCH, "review_metadata", "bead_id");
   private beadEvents: BeadEventRecord[] = [];
   private notifications: NewNotification[] = [];
+  private outbound: OutboundMessage[] = [];
   private nudges: NewNudge[] = [];
 
   constructor(
@@ -120,11 +123,12 @@ export class BatchTownRepo implements TownRepo {
     }
     this.beadEvents = [];
     this.notifications = [];
+    this.outbound = [];
     this.nudges = [];
   }
 
   private hasPending(): boolean {
-    return this.beads.dirty.size + this.agents.dirty.size + this.reviews.dirty.size + this.beadEvents.length + this.notifications.length + this.nudges.length > 0;
+    return this.beads.dirty.size + this.agents.dirty.size + this.reviews.dirty.size + this.beadEvents.length + this.notifications.length + this.outbound.length + this.nudges.length > 0;
   }
 
   private async flushUpdates(t: Table<unknown>) {
@@ -157,6 +161,9 @@ export class BatchTownRepo implements TownRepo {
     this.beadEvents = [];
     this.notifications = [];
     this.nudges = [];
+    const outbound = this.outbound;
+    this.outbound = [];
+    await insertOutboundMessages(this.client, this.townId, outbound);
     if (events.length) {
       await this.client.query(
         `INSERT INTO bead_events (town_id, bead_id, agent_id, event_type, old_value, new_value, metadata, created_at, actor_user_id)
@@ -267,6 +274,9 @@ export class BatchTownRepo implements TownRepo {
   }
   async insertNotification(n: NewNotification) {
     this.notifications.push(structuredClone(n));
+  }
+  async insertOutbound(m: OutboundMessage) {
+    this.outbound.push(structuredClone(m));
   }
 
   // ---- everything else: flush, then one statement as PgTownRepo does it

@@ -3,6 +3,7 @@ export const MAX_EVENT_RETRIES = 3;
 import type { Action } from "../domain/actions";
 import { isDomainError } from "../domain/errors";
 import { parseTownEvent, type TownEvent } from "../domain/events";
+import { outbound } from "../domain/notify";
 import { notifyMayor } from "../domain/operations";
 import type { TownRepo } from "../domain/repo";
 import type { TownEventRow } from "../domain/types";
@@ -209,13 +210,10 @@ async function poison(
   // a town without a mayor must not turn a poisoning into a failed drain.
   await tx.begin();
   try {
-    await notifyMayor(
-      repo,
-      `Event ${row.eventType} (${row.id}) was poisoned (${reason}): ${error}. It is kept in the poison inbox; requeue, edit or discard it there.`,
-      "poisoned_event",
-      now,
-      row.beadId,
-    );
+    const text = `Event ${row.eventType} (${row.id}) was poisoned (${reason}): ${error}. It is kept in the poison inbox; requeue, edit or discard it there.`;
+    // The outbox rows of notifications out (issue 16) first: buffered with the poisoning, they cannot fail here.
+    await repo.insertOutbound(outbound.poisonedEvent({ id: row.id, eventType: row.eventType, beadId: row.beadId }, text, now));
+    await notifyMayor(repo, text, "poisoned_event", now, row.beadId);
     await tx.commit();
   } catch {
     await tx.rollback();

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { dueReEscalations } from "../domain/escalations";
+import { outbound } from "../domain/notify";
 import { notifyMayor } from "../domain/operations";
 import type { World } from "../domain/types";
 import { PgTownRepo } from "./pg-repo";
@@ -57,7 +58,11 @@ async function reEscalate(pool: pg.Pool, townId: string, world: World, now: Date
         if (rowCount !== 1) return;
         await client.query(`UPDATE beads SET priority = $2, updated_at = $3 WHERE bead_id = $1`, [due.beadId, due.to, now]);
         const title = world.beads.find((b) => b.id === due.beadId)?.title ?? due.beadId;
-        await notifyMayor(new PgTownRepo(client, townId), `Escalation "${title}" is still unacknowledged; raised from ${due.from} to ${due.to}.`, "escalation", now, due.beadId);
+        const text = `Escalation "${title}" is still unacknowledged; raised from ${due.from} to ${due.to}.`;
+        const repo = new PgTownRepo(client, townId);
+        await notifyMayor(repo, text, "escalation", now, due.beadId);
+        // The raised severity may now reach channels whose minimum it did not reach before (issue 16).
+        await repo.insertOutbound(outbound.escalation({ id: due.beadId, title }, due.to, now, text));
       });
     } finally {
       client.release();

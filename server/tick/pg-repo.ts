@@ -3,8 +3,10 @@ import type { SqlClient } from "../db/pool";
 import { prismaSqlClient } from "../db/prisma-sql";
 import type { Tx } from "../db/tx";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "../domain/repo";
+import type { OutboundMessage } from "../domain/notify";
 import { effectiveSettings, type TownConfig } from "../domain/settings";
 import type { Agent, Bead, BeadEventRecord, DependencyType, Mr, Rig } from "../domain/types";
+import { insertOutboundMessages } from "./outbox";
 import { AGENT_COLUMNS, AGENT_FROM, BEAD_COLUMNS, agentFromRow, beadFromRow, convoyFromRow, reviewFromRow } from "./rows";
 
 // The domain's TownRepo on Postgres, one statement per operation, run on the client of the tick's current
@@ -317,6 +319,10 @@ export class PgTownRepo implements TownRepo {
       `INSERT INTO notifications (town_id, kind, message, bead_id, event_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
       [this.townId, n.kind, n.message, n.beadId, n.eventId, n.createdAt],
     );
+  }
+
+  async insertOutbound(message: OutboundMessage) {
+    await insertOutboundMessages(this.client, this.townId, [message]);
   }
 
   async deleteAgent(id: string) {

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { actionTarget, hasSideEffect, type Action } from "../domain/actions";
 import { checkInvariants, type Violation } from "../domain/invariants";
+import { outbound } from "../domain/notify";
+import { evaluateCircuitBreaker } from "../domain/rules/circuit-breaker";
 import { reconcileDetailed } from "../domain/reconcile";
 import { applyStateAction, type DispatchResolution } from "../domain/state-actions";
 import type { TownConfig } from "../domain/settings";
@@ -10,6 +12,7 @@ import type { AgentRuntime, AgentStartSpec } from "../adapters/agent-runtime/typ
 import type { TownRef } from "../adapters/github/tenancy";
 import type { SqlClient } from "../db/pool";
 import { drainEvents } from "./drain";
+import { insertOutboundMessages } from "./outbox";
 import { loadWorld, loadWorldSnapshot, type WorldSnapshot } from "./load-world";
 import { PgTownRepo } from "./pg-repo";
 import { buildSideEffect, type SideEffectJob } from "./side-effects";
@@ -294,8 +297,13 @@ async function applyActions(
       deps.captureException(err, { town_id: townId, action_type: action.type, rule: action.rule });
     }
   }
-  // In this transaction, so the mayor's breaker notice and the flag that says it was sent commit together.
-  if (breakerOpen !== world.breakerWasOpen) await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breakerOpen]);
+  // In this transaction, so the mayor's breaker notice and the flag that says it was sent commit together —
+  // and so do the outbox rows that tell the town's channels it opened or closed (issue 16).
+  if (breakerOpen !== world.breakerWasOpen) {
+    await client.query(`UPDATE towns SET breaker_open = $2 WHERE id = $1`, [townId, breakerOpen]);
+    const { failures, windowMinutes } = evaluateCircuitBreaker(world);
+    await insertOutboundMessages(client, townId, [outbound.breaker(breakerOpen, failures, windowMinutes, now)]);
+  }
   return { world, snapshot: null, recorded, jobs, breakerOpen };
 }
 

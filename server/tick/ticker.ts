@@ -1,11 +1,12 @@
-import { getTickDeps } from "./deps";
+import { getTickDeps, publicApiUrl } from "./deps";
+import { deliverNotifications } from "./outbox";
 import { runTicks } from "./run-ticks";
 
 // The in-process ticker (SPEC.md §3b): every second, tick the towns that are due. Active towns are due every
 // 5 s, idle ones every 60 s, and any new event or people-made change makes a town due at once. Leases keep
 // several instances from ticking one town twice. GASTOWN_LOCAL_TICKER=0 turns it off.
 
-const globalForTicker = globalThis as unknown as { __gastownTicker?: NodeJS.Timeout };
+const globalForTicker = globalThis as unknown as { __gastownTicker?: NodeJS.Timeout; __gastownDeliveries?: NodeJS.Timeout };
 
 export function startTicker(intervalMs = 1000) {
   if (globalForTicker.__gastownTicker) return;
@@ -22,4 +23,24 @@ export function startTicker(intervalMs = 1000) {
     }
   }, intervalMs);
   globalForTicker.__gastownTicker.unref();
+  startDeliveries(intervalMs);
+}
+
+/** Notifications out (issue 16): the delivery pass on a timer of its own, never inside a sweep, so a receiver
+ *  that is slow or down (up to the 5 s POST timeout) never delays a tick. Started with the ticker. */
+export function startDeliveries(intervalMs = 1000) {
+  if (globalForTicker.__gastownDeliveries) return;
+  let running = false;
+  globalForTicker.__gastownDeliveries = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await deliverNotifications(getTickDeps().pool, { now: new Date(), appUrl: publicApiUrl() });
+    } catch (err) {
+      getTickDeps().captureException(err, { phase: "notifications" });
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  globalForTicker.__gastownDeliveries.unref();
 }

@@ -1,10 +1,12 @@
 // GET or POST /api/cron/tick — called by a scheduler every minute (serverless) or by tests; the in-process
 // ticker does the same work every few seconds. Authorization: Bearer $CRON_SECRET, else 401.
-// Ticks every due town (or ?town=<id> now) and returns the per-town metrics of SPEC.md §4.2.
+// Ticks every due town (or ?town=<id> now) and returns the per-town metrics of SPEC.md §4.2, then sends the
+// due notifications (issue 16) and counts them in `notifications`.
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { getEnv } from "@/server/env";
-import { getTickDeps } from "@/server/tick/deps";
+import { getTickDeps, publicApiUrl } from "@/server/tick/deps";
+import { deliverNotifications } from "@/server/tick/outbox";
 import { runTicks } from "@/server/tick/run-ticks";
 
 export const dynamic = "force-dynamic";
@@ -23,8 +25,20 @@ async function handle(req: Request): Promise<Response> {
   const url = new URL(req.url);
   const query = QuerySchema.safeParse({ town: url.searchParams.get("town") ?? undefined });
   if (!query.success) return Response.json({ error: { code: "bad_request", message: z.prettifyError(query.error) } }, { status: 400 });
-  const ticks = await runTicks(getTickDeps(), { now: new Date(), townId: query.data.town });
-  return Response.json({ ticks });
+  const deps = getTickDeps();
+  const ticks = await runTicks(deps, { now: new Date(), townId: query.data.town });
+  // Notifications out (issue 16): due deliveries, after the ticks have finished (a receiver never holds up a
+  // tick); on serverless hosts this is the only place they are sent. A failure here is reported, not fatal.
+  const notifications = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
+  try {
+    for (const o of await deliverNotifications(deps.pool, { now: new Date(), appUrl: publicApiUrl() })) {
+      notifications.attempted += 1;
+      notifications[o.status === "delivered" ? "delivered" : o.status === "failed" ? "failed" : "retrying"] += 1;
+    }
+  } catch (err) {
+    deps.captureException(err, { phase: "notifications" });
+  }
+  return Response.json({ ticks, notifications });
 }
 
 export { handle as GET, handle as POST };
