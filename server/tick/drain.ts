@@ -85,6 +85,10 @@ export function immediatePoisonReason(err: unknown): PoisonReason | null {
   return null;
 }
 
+/** After a failure, good events are applied in runs of at most this many: a later failure then rolls back
+ *  (and re-applies) at most this many events, and each run prefetches only its own rows. */
+const RUN_CHUNK = 50;
+
 /** What one attempt at a run of events did: all applied (and flushed), or stopped at a failing event. */
 type RunOutcome =
   | { ok: true; applied: { row: Row; actions: Action[] }[] }
@@ -206,7 +210,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
             continue;
           }
           let end = i;
-          while (end < part.length && !stopsRun(part[end])) end += 1;
+          while (end < part.length && end - i < RUN_CHUNK && !stopsRun(part[end])) end += 1;
           const run = part.slice(i, end);
           await tx.begin();
           let outcome: RunOutcome;
