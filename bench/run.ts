@@ -232,7 +232,7 @@ async function main() {
     await enqueue(town, SMALL_EVENTS);
     statementsEvents.push((await counter.measure(() => tick(town))).statements);
   }
-  log(`statements per tick, no events: ${statementsNoEvents.join(" / ")}; ${SMALL_EVENTS} events: ${statementsEvents.join(" / ")}`);
+  if (on("statements")) log(`statements per tick, no events: ${statementsNoEvents.join(" / ")}; ${SMALL_EVENTS} events: ${statementsEvents.join(" / ")}`);
 
   // ------------------------------------------------------------------ acting ticks (issue 15)
   const acting: ActingResult[] = [];
@@ -283,12 +283,12 @@ async function main() {
   if (on("capacity")) {
     const plan = QUICK
       ? [
-          { instances: 1, towns: [300, 600] },
-          { instances: 2, towns: [600, 1000] },
+          { instances: 1, towns: [150, 300, 600] },
+          { instances: 2, towns: [300, 600, 1000] },
         ]
       : [
-          { instances: 1, towns: [300, 450, 600, 800] },
-          { instances: 2, towns: [600, 800, 1000, 1300] },
+          { instances: 1, towns: [150, 300, 450, 600, 800] },
+          { instances: 2, towns: [300, 480, 600, 800, 1000, 1300] },
         ];
     capSteps = await capacity(db, pool, owner.id, plan, SAMPLES.capacitySeconds, log);
   }
