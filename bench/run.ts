@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [-- --skip-http] [-- --build | --skip-build] [-- --allow-embedded]`
+// `npm run bench [-- --quick] [-- --skip-http] [-- --only acting,drain,capacity] [-- --build | --skip-build] [-- --allow-embedded]`
 // Seeds towns on a real Postgres and measures ticks, the drain, statements per tick, an idle sweep and the
-// page latencies (issue 7), prints one table and writes bench/results/latest.md. Not a test: it asserts
-// nothing, it reports (targets marked ✓/✗). It wipes its database first, so it refuses any database whose
-// name does not contain "bench" unless that database is empty (no users, no towns).
+// page latencies (issue 7), acting ticks, the working drain with poison and the capacity per instance
+// (issue 15), prints one table and writes bench/results/latest.md. Not a test: it asserts nothing, it
+// reports (targets marked ✓/✗). It wipes its database first, so it refuses any database whose name does not
+// contain "bench" unless that database is empty (no users, no towns).
 import { cpus, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -22,12 +23,24 @@ import { countStatements } from "./counting";
 import { EVENT_MIX_TEXT, describeShape, eventMix, mixShape, paddedShape, seedIdleTowns, seedTown, type SeededTown } from "./fixtures";
 import { ROOT, buildApp, hasBuild, load, signUp, startApp, trpcBatchPath, type LoadResult } from "./http";
 import { int, median, ms, percentile, ratio, timed } from "./stats";
+import { ACTING_TEXT, actingTicks, startActingEnv, type ActingResult } from "./acting";
+import { WORK_MIX_TEXT, workDrainRun, type WorkDrainResult } from "./drain-work";
+import { capacity, capacityOf, type CapacityStep } from "./capacity";
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
+// Percentiles come from at least 30 samples in a full run (issue 15); --quick is for development only.
 const SAMPLES = QUICK
-  ? { smallTicks: 15, largeIdleTicks: 10, largeEventTicks: 2, drainRuns: 1, loadSeconds: 5 }
-  : { smallTicks: 40, largeIdleTicks: 30, largeEventTicks: 5, drainRuns: 3, loadSeconds: 15 };
+  ? { smallTicks: 15, largeIdleTicks: 10, largeEventTicks: 3, drainRuns: 1, loadSeconds: 5, acting: 10, workDrainEvents: 2000, capacitySeconds: 8 }
+  : { smallTicks: 40, largeIdleTicks: 30, largeEventTicks: 30, drainRuns: 3, loadSeconds: 15, acting: 30, workDrainEvents: 5000, capacitySeconds: 15 };
+// `--only a,b` runs only those phases (the others' rows are left out): ticks, drain, statements, sweep, pages,
+// acting, capacity. `--skip-http` leaves out pages.
+const PHASES = ["ticks", "drain", "statements", "sweep", "pages", "acting", "capacity"] as const;
+type Phase = (typeof PHASES)[number];
+const onlyArg = process.argv.slice(2).find((a, i, all) => a.startsWith("--only=") || all[i - 1] === "--only");
+const ONLY = onlyArg ? new Set(onlyArg.replace(/^--only=/, "").split(",").map((x) => x.trim())) : null;
+if (ONLY) for (const p of ONLY) if (!PHASES.includes(p as Phase)) refuse(`--only: unknown phase "${p}" (phases: ${PHASES.join(", ")})`);
+const on = (phase: Phase) => (ONLY ? ONLY.has(phase) : true) && !(phase === "pages" && args.has("--skip-http"));
 const IDLE_TOWNS = 1000;
 const LARGE_EVENTS = 5000;
 const SMALL_EVENTS = 50;
@@ -87,13 +100,16 @@ async function main() {
   const owner = await makeUser(db, { email: "bench-owner@example.test" });
   const smallShape = mixShape("small", 200, 20, 1);
   const largeShape = mixShape("large", 10_000, 200, 4);
-  const small = await seedTown(db, owner.id, smallShape);
-  log(`seeded small town: ${describeShape(smallShape)}`);
-  const large = await seedTown(db, owner.id, largeShape);
-  log(`seeded large town: ${describeShape(largeShape)}`);
+  const needTowns = on("ticks") || on("drain") || on("statements");
+  const small = needTowns ? await seedTown(db, owner.id, smallShape) : (null as unknown as SeededTown);
+  if (needTowns) log(`seeded small town: ${describeShape(smallShape)}`);
+  const large = needTowns ? await seedTown(db, owner.id, largeShape) : (null as unknown as SeededTown);
+  if (needTowns) log(`seeded large town: ${describeShape(largeShape)}`);
   const counted: SeededTown[] = [small];
-  for (const size of COUNT_SIZES.slice(1)) counted.push(await seedTown(db, owner.id, paddedShape(smallShape, `count-${size}`, size)));
-  log(`seeded statement-count towns (${COUNT_SIZES.join(" / ")} beads, the small town's live beads and agents)`);
+  if (on("statements")) {
+    for (const size of COUNT_SIZES.slice(1)) counted.push(await seedTown(db, owner.id, paddedShape(smallShape, `count-${size}`, size)));
+    log(`seeded statement-count towns (${COUNT_SIZES.join(" / ")} beads, the small town's live beads and agents)`);
+  }
   await pool.query(`ANALYZE`);
 
   const reports: TickReport[] = [];
@@ -122,14 +138,25 @@ async function main() {
     }
     return { p50: percentile(times, 50), p95: percentile(times, 95), actions: Math.max(...actions), n };
   };
-  const smallTick = await tickSamples(small, SAMPLES.smallTicks, SMALL_EVENTS);
-  log(`small tick (${SMALL_EVENTS} events): p50 ${ms(smallTick.p50)}, p95 ${ms(smallTick.p95)} (n=${smallTick.n}, max actions ${smallTick.actions})`);
-  const largeIdle = await tickSamples(large, SAMPLES.largeIdleTicks, 0);
-  log(`large tick (no events): p50 ${ms(largeIdle.p50)}, p95 ${ms(largeIdle.p95)} (n=${largeIdle.n}, max actions ${largeIdle.actions})`);
-  const largeEvents = await tickSamples(large, SAMPLES.largeEventTicks, LARGE_EVENTS);
-  log(`large tick (${LARGE_EVENTS} events): p50 ${ms(largeEvents.p50)}, p95 ${ms(largeEvents.p95)} (n=${largeEvents.n})`);
+  const none = { p50: NaN, p95: NaN, actions: 0, n: 0 };
+  let smallTick = none;
+  let largeIdle = none;
+  let largeEvents = none;
+  if (on("ticks")) {
+    smallTick = await tickSamples(small, SAMPLES.smallTicks, SMALL_EVENTS);
+    log(`small tick (${SMALL_EVENTS} events): p50 ${ms(smallTick.p50)}, p95 ${ms(smallTick.p95)} (n=${smallTick.n}, max actions ${smallTick.actions})`);
+    largeIdle = await tickSamples(large, SAMPLES.largeIdleTicks, 0);
+    log(`large tick (no events): p50 ${ms(largeIdle.p50)}, p95 ${ms(largeIdle.p95)} (n=${largeIdle.n}, max actions ${largeIdle.actions})`);
+    largeEvents = await tickSamples(large, SAMPLES.largeEventTicks, LARGE_EVENTS);
+    log(`large tick (${LARGE_EVENTS} events): p50 ${ms(largeEvents.p50)}, p95 ${ms(largeEvents.p95)} (n=${largeEvents.n})`);
+  }
 
   // ------------------------------------------------------------------ drain and its baselines
+  let drainRate = NaN;
+  let baselineA = NaN;
+  let baselineB = NaN;
+  const work: WorkDrainResult[] = [];
+  if (on("drain")) {
   const drainRates: number[] = [];
   for (let run = 0; run < SAMPLES.drainRuns; run++) {
     await enqueue(large, LARGE_EVENTS);
@@ -143,8 +170,8 @@ async function main() {
       client.release();
     }
   }
-  const drainRate = median(drainRates);
-  log(`drain: ${int(drainRate)} events/s`);
+  drainRate = median(drainRates);
+  log(`drain (light mix): ${int(drainRate)} events/s`);
 
   const pendingIds = async () =>
     (
@@ -155,7 +182,7 @@ async function main() {
     ).rows.map((r) => r.event_id as string);
   await enqueue(large, LARGE_EVENTS);
   const ids = await pendingIds();
-  const baselineA = await (async () => {
+  baselineA = await (async () => {
     const client = await pool.connect();
     try {
       const now = large.nextNow();
@@ -184,21 +211,57 @@ async function main() {
     );
     baselineBRates.push(((value.rowCount ?? 0) / took) * 1000);
   }
-  const baselineB = median(baselineBRates); // one statement is short: the median of three
+  baselineB = median(baselineBRates); // one statement is short: the median of three
   log(`baseline (b) one set-based UPDATE: ${int(baselineB)} events/s`);
+
+  // the working drain: every event changes state, 1% fail every apply (bench/drain-work.ts)
+  for (let run = 0; run < SAMPLES.drainRuns; run++) {
+    const r = await workDrainRun(db, pool, owner.id, SAMPLES.workDrainEvents, `${run}`);
+    work.push(r);
+    log(`working drain run ${run + 1}: ${int(r.events)} events (${r.bad} poisoned after ${r.drains - 1} drains) in ${ms(r.ms)} → ${int(r.rate)} events/s`);
+  }
+  }
+  const workRate = work.length ? median(work.map((w) => w.rate)) : NaN;
 
   // ------------------------------------------------------------------ statements per tick
   const statementsNoEvents: number[] = [];
   const statementsEvents: number[] = [];
-  for (const town of counted) {
+  if (on("statements")) for (const town of counted) {
     await tick(town); // warm: same state as the measured tick
     statementsNoEvents.push((await counter.measure(() => tick(town))).statements);
     await enqueue(town, SMALL_EVENTS);
     statementsEvents.push((await counter.measure(() => tick(town))).statements);
   }
-  log(`statements per tick, no events: ${statementsNoEvents.join(" / ")}; ${SMALL_EVENTS} events: ${statementsEvents.join(" / ")}`);
+  if (on("statements")) log(`statements per tick, no events: ${statementsNoEvents.join(" / ")}; ${SMALL_EVENTS} events: ${statementsEvents.join(" / ")}`);
+
+  // ------------------------------------------------------------------ acting ticks (issue 15)
+  const acting: ActingResult[] = [];
+  if (on("acting")) {
+    const env = await startActingEnv();
+    try {
+      for (const v of [
+        { runtime: "http" as const, padding: 200, label: "http runtime, 200 beads" },
+        { runtime: "local" as const, padding: 200, label: "local runtime (`true`), 200 beads" },
+        { runtime: "http" as const, padding: 2000, label: "http runtime, 2,000 beads" },
+      ]) {
+        const r = await actingTicks(db, pool, counter, env, owner.id, { ...v, samples: SAMPLES.acting });
+        acting.push(r);
+        log(
+          `acting tick (${r.label}): p50 ${ms(r.p50)}, p95 ${ms(r.p95)} (n=${r.samples}), ${r.statements.toFixed(1)} statements, ${r.actions.toFixed(0)} actions, ` +
+            `${r.githubRequests.toFixed(0)} GitHub + ${r.runtimeRequests.toFixed(0)} runtime requests, ${r.failedSideEffects.toFixed(1)} failed side effects`,
+        );
+      }
+    } finally {
+      await env.close();
+    }
+  }
 
   // ------------------------------------------------------------------ idle sweep
+  let sweepMs = NaN;
+  let sweepStatements = NaN;
+  let tickRowsWritten = NaN;
+  let sweptTowns = 0;
+  if (on("sweep")) {
   await pool.query(`UPDATE towns SET next_tick_at = now() + interval '1 day'`);
   const { ms: seedIdleMs } = await timed(() => seedIdleTowns(db, owner.id, IDLE_TOWNS));
   log(`seeded ${IDLE_TOWNS} idle towns in ${ms(seedIdleMs)}`);
@@ -206,25 +269,44 @@ async function main() {
   const tickRowsBefore = Number((await pool.query(`SELECT count(*)::int AS n FROM ticks`)).rows[0].n);
   const sweepNow = new Date(Date.now() + 1000);
   const sweep = await counter.measure(() => timed(() => runTicks(deps, { now: sweepNow })));
-  const sweepMs = sweep.value.ms;
-  const tickRowsWritten = Number((await pool.query(`SELECT count(*)::int AS n FROM ticks`)).rows[0].n) - tickRowsBefore;
-  const sweptTowns = Number(
+  sweepMs = sweep.value.ms;
+  sweepStatements = sweep.statements;
+  tickRowsWritten = Number((await pool.query(`SELECT count(*)::int AS n FROM ticks`)).rows[0].n) - tickRowsBefore;
+  sweptTowns = Number(
     (await pool.query(`SELECT count(*)::int AS n FROM towns WHERE last_tick_at = $1`, [sweepNow])).rows[0].n,
   );
   log(`sweep of ${IDLE_TOWNS} idle towns: ${ms(sweepMs)} (${sweptTowns} ticked, ${sweep.statements} statements, ${tickRowsWritten} tick rows)`);
+  }
+
+  // ------------------------------------------------------------------ capacity (issue 15)
+  let capSteps: CapacityStep[] = [];
+  if (on("capacity")) {
+    const plan = QUICK
+      ? [
+          { instances: 1, towns: [150, 300, 600] },
+          { instances: 2, towns: [300, 600, 1000] },
+        ]
+      : [
+          { instances: 1, towns: [150, 300, 450, 600, 800] },
+          { instances: 2, towns: [300, 480, 600, 800, 1000, 1300] },
+        ];
+    capSteps = await capacity(db, pool, owner.id, plan, SAMPLES.capacitySeconds, log);
+  }
 
   // ------------------------------------------------------------------ pages
   // The tick phases above update tens of thousands of rows; left alone, autovacuum and autoanalyze start on
   // them in the middle of the page measurements (seen: the overview's p95 tripled while they ran). Settle
   // the database first, so the page rows measure the pages.
-  await pool.query(`VACUUM (ANALYZE) beads, town_events, bead_events, agent_metadata, towns, ticks`);
-  await pool.query(`CHECKPOINT`).catch(() => {}); // needs superuser or pg_checkpoint; fine without
+  if (on("pages")) {
+    await pool.query(`VACUUM (ANALYZE) beads, town_events, bead_events, agent_metadata, towns, ticks`);
+    await pool.query(`CHECKPOINT`).catch(() => {}); // needs superuser or pg_checkpoint; fine without
+  }
   let floor: LoadResult | null = null;
   let overview: LoadResult | null = null;
   let beadsPage: LoadResult | null = null;
   let httpNote = "";
-  if (args.has("--skip-http")) {
-    httpNote = "skipped (--skip-http)";
+  if (!on("pages")) {
+    httpNote = args.has("--skip-http") ? "skipped (--skip-http)" : "skipped (--only)";
   } else {
     const wantBuild = args.has("--build") || (!args.has("--skip-build") && (!QUICK || !hasBuild()));
     if (wantBuild) {
@@ -260,66 +342,67 @@ async function main() {
 
   // ------------------------------------------------------------------ table
   const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / Math.min(...xs);
-  const rows: Row[] = [
-    {
+  const allRows: (Row & { phase: Phase })[] = [
+    { phase: "ticks",
       metric: `small town tick, ${SMALL_EVENTS} events — p50 / p95`,
       value: `${ms(smallTick.p50)} / ${ms(smallTick.p95)}`,
       target: "≤ 25 ms / ≤ 60 ms",
       ok: smallTick.p50 <= 25 && smallTick.p95 <= 60,
     },
-    {
+    { phase: "ticks",
       metric: `large town tick, ${int(LARGE_EVENTS)} events — p50 / p95`,
       value: `${ms(largeEvents.p50)} / ${ms(largeEvents.p95)}`,
       target: "—",
       ok: null,
     },
-    { metric: "large town tick, no events — p50 / p95", value: `${ms(largeIdle.p50)} / ${ms(largeIdle.p95)}`, target: "p50 ≤ 150 ms", ok: largeIdle.p50 <= 150 },
-    {
-      metric: `large-town drain (${int(LARGE_EVENTS)} events, real apply)`,
+    { phase: "ticks", metric: "large town tick, no events — p50 / p95", value: `${ms(largeIdle.p50)} / ${ms(largeIdle.p95)}`, target: "p50 ≤ 150 ms", ok: largeIdle.p50 <= 150 },
+    { phase: "drain",
+      metric: `light mix: large-town drain (${int(LARGE_EVENTS)} events, real apply)`,
       value: `${int(drainRate)} events/s`,
-      target: "≥ baseline (a); stretch ≥ 2,000/s",
-      ok: drainRate >= baselineA,
+      target: "≥ 20,000/s",
+      ok: drainRate >= 20_000,
     },
-    { metric: "baseline (a): one transaction per event", value: `${int(baselineA)} events/s`, target: "", ok: null },
-    { metric: "baseline (b): one set-based UPDATE", value: `${int(baselineB)} events/s`, target: "", ok: null },
-    { metric: "drain ÷ (a) / drain ÷ (b)", value: `${ratio(drainRate, baselineA)} / ${ratio(drainRate, baselineB)}`, target: "≥ 1× / —", ok: drainRate >= baselineA },
-    {
+    { phase: "drain", metric: "baseline (a): one transaction per event", value: `${int(baselineA)} events/s`, target: "", ok: null },
+    { phase: "drain", metric: "baseline (b): one set-based UPDATE", value: `${int(baselineB)} events/s`, target: "", ok: null },
+    { phase: "drain", metric: "drain ÷ (a) / drain ÷ (b)", value: `${ratio(drainRate, baselineA)} / ${ratio(drainRate, baselineB)}`, target: "≥ 1× / —", ok: drainRate >= baselineA },
+    { phase: "statements",
       metric: `statements per tick, no events — ${COUNT_SIZES.map(int).join(" / ")} beads`,
       value: statementsNoEvents.join(" / "),
       target: "constant ±10%",
       ok: spread(statementsNoEvents) <= 0.1,
     },
-    {
+    { phase: "statements",
       metric: `statements per tick, ${SMALL_EVENTS} events — ${COUNT_SIZES.map(int).join(" / ")} beads`,
       value: statementsEvents.join(" / "),
       target: "constant ±10%",
       ok: spread(statementsEvents) <= 0.1,
     },
-    {
+    { phase: "sweep",
       metric: `one sweep of ${int(IDLE_TOWNS)} idle towns — total`,
-      value: `${ms(sweepMs)} (${(sweep.statements / IDLE_TOWNS).toFixed(1)} statements/town, ${tickRowsWritten} tick rows)`,
+      value: `${ms(sweepMs)} (${(sweepStatements / IDLE_TOWNS).toFixed(1)} statements/town, ${tickRowsWritten} tick rows)`,
       target: "≤ 10 s",
       ok: sweepMs <= 10_000 && sweptTowns === IDLE_TOWNS,
     },
     overview
-      ? {
+      ? { phase: "pages",
           metric: `overview (town.get, 10,000 beads), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
           value: `${ms(overview.p50)} / ${ms(overview.p95)} (${int(overview.rps)} req/s)`,
           target: "p95 ≤ 100 ms",
           ok: overview.p95 <= 100 && overview.errors + overview.non2xx === 0,
         }
-      : { metric: "overview", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
+      : { phase: "pages", metric: "overview", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
     beadsPage
-      ? {
+      ? { phase: "pages",
           metric: `beads page (bead.page: 50 beads + counts by status), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
           value: `${ms(beadsPage.p50)} / ${ms(beadsPage.p95)} (${int(beadsPage.rps)} req/s)`,
           target: "p95 ≤ 100 ms",
           ok: beadsPage.p95 <= 100 && beadsPage.errors + beadsPage.non2xx === 0,
         }
-      : { metric: "beads page", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
+      : { phase: "pages", metric: "beads page", value: httpNote, target: "p95 ≤ 100 ms", ok: null },
     ...(floor
       ? [
           {
+            phase: "pages" as const,
             metric: `reference: health (no town data; Next + tRPC + session lookup), ${CONCURRENT_CLIENTS} clients — p50 / p95`,
             value: `${ms(floor.p50)} / ${ms(floor.p95)} (${int(floor.rps)} req/s)`,
             target: "",
@@ -328,6 +411,63 @@ async function main() {
         ]
       : []),
   ];
+  const capacityOne = capacityOf(capSteps, 1);
+  const capacityTwo = capacityOf(capSteps, 2);
+  const stepsText = (instances: number) =>
+    capSteps
+      .filter((c) => c.instances === instances)
+      .map((c) => `${c.towns}: p95 ${(c.lagP95 / 1000).toFixed(1)} s${c.holds ? "" : " ✗"}`)
+      .join("; ");
+  const newRows: (Row & { phase: Phase })[] = [
+    ...acting.map((a, i) => ({
+      phase: "acting" as const,
+      metric: `acting small-town tick (${a.label}) — p50 / p95 (n=${a.samples})`,
+      value: `${ms(a.p50)} / ${ms(a.p95)}`,
+      target: i < 2 ? "p95 ≤ 150 ms" : "",
+      ok: i < 2 ? a.p95 <= 150 && a.failedSideEffects === 0 : null,
+    })),
+    ...acting.map((a) => ({
+      phase: "acting" as const,
+      metric: `acting tick (${a.label}) — statements / actions → per action; HTTP requests per action (GitHub + runtime)`,
+      value: `${a.statements.toFixed(0)} / ${a.actions.toFixed(0)} → ${(a.statements / a.actions).toFixed(2)}; ${((a.githubRequests + a.runtimeRequests) / a.actions).toFixed(2)} (${a.githubRequests.toFixed(0)} + ${a.runtimeRequests.toFixed(0)})`,
+      target: "",
+      ok: null,
+    })),
+    ...(acting.length >= 3
+      ? [
+          {
+            phase: "acting" as const,
+            metric: "acting tick statements per action — 200 / 2,000 beads (http runtime)",
+            value: `${(acting[0].statements / acting[0].actions).toFixed(2)} / ${(acting[2].statements / acting[2].actions).toFixed(2)}`,
+            target: "constant ±10%",
+            ok: Math.abs(acting[2].statements / acting[2].actions - acting[0].statements / acting[0].actions) <= 0.1 * (acting[0].statements / acting[0].actions),
+          },
+        ]
+      : []),
+    {
+      phase: "drain",
+      metric: `working drain (${int(SAMPLES.workDrainEvents)} events, every event changes state, 1% poisoned after 3 drains)`,
+      value: `${int(workRate)} events/s`,
+      target: "≥ 5,000/s",
+      ok: workRate >= 5000,
+    },
+    { phase: "drain", metric: "working drain ÷ baseline (a)", value: ratio(workRate, baselineA), target: "≥ 3×", ok: workRate >= 3 * baselineA },
+    {
+      phase: "capacity",
+      metric: "capacity: active small towns one instance keeps within the 5 s cadence (lag p95 ≤ 5 s)",
+      value: `${int(capacityOne)} (${stepsText(1)})`,
+      target: "≥ 300",
+      ok: capacityOne >= 300,
+    },
+    {
+      phase: "capacity",
+      metric: "capacity: two instances over one Postgres",
+      value: `${int(capacityTwo)} = ${ratio(capacityTwo, capacityOne)} (${stepsText(2)})`,
+      target: "≥ 1.6×",
+      ok: capacityOne > 0 && capacityTwo >= 1.6 * capacityOne,
+    },
+  ];
+  const rows: Row[] = [...allRows, ...newRows].filter((r) => on(r.phase) || (r.phase === "pages" && !on("pages") && !ONLY));
   const mark = (ok: boolean | null) => (ok === null ? "" : ok ? "✓" : "✗");
   const table = [
     "| metric | measured | target | |",
@@ -344,10 +484,17 @@ async function main() {
     }
   })();
   const failed = rows.filter((r) => r.ok === false).map((r) => r.metric);
+  const dirty = (() => {
+    try {
+      return execSync("git status --porcelain", { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    } catch {
+      return true;
+    }
+  })();
   const header = [
     `# Bench results (${QUICK ? "quick" : "full"} run)`,
     "",
-    `- date: ${new Date().toISOString()}, commit ${commit}, bench wall time ${totalS.toFixed(0)} s`,
+    `- date: ${new Date().toISOString()}, commit ${commit}${dirty ? " (dirty: the tree had uncommitted changes)" : ""}, bench wall time ${totalS.toFixed(0)} s`,
     `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}; 1-min load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (other work on the machine counts too)`,
     `- database: Postgres ${info.version}${embedded ? " — EMBEDDED (PGlite): numbers not meaningful" : ""}, synchronous_commit=${info.sync}, shared_buffers=${info.shared_buffers}; app pool max ${poolMax}`,
     `- small town: ${describeShape(smallShape)}; ${SMALL_EVENTS} pending events per tick`,
@@ -356,6 +503,10 @@ async function main() {
     `- event mix: ${EVENT_MIX_TEXT}`,
     `- ticks: runTick with the in-memory runtime and GitHub doubles; every town is in a steady state (no rule fires), samples after one warm-up tick: small ${SAMPLES.smallTicks}, large ${SAMPLES.largeIdleTicks} (no events) / ${SAMPLES.largeEventTicks} (events); drain runs ${SAMPLES.drainRuns}`,
     `- idle sweep: runTicks over ${int(IDLE_TOWNS)} towns made by createTown (mayor only), concurrency 4`,
+    `- acting ticks: ${ACTING_TEXT} (200 or 2,000 beads); real adapters over loopback HTTP (fake GitHub, fake http runtime; the local runtime spawns \`true\`); the town restored before every sample (not timed); ${SAMPLES.acting} samples after one warm-up`,
+    `- working drain: ${WORK_MIX_TEXT}; a fresh town per run, timed from the first drain until nothing is pending; ${SAMPLES.drainRuns} run(s), median`,
+    `- capacity: towns made by createTown with a trickle of agent_completed events (1–3 per town every 3 s), ticked by 1 or 2 separate processes running the real ticker loop; the lag is the age of the oldest pending event, probed every 250 ms over ${SAMPLES.capacitySeconds} s per step (see bench/README.md)`,
+    ...(ONLY ? [`- phases run: ${[...ONLY].join(", ")} (--only); the other rows are left out`] : []),
     `- pages: after VACUUM (ANALYZE) of the tables the ticks wrote; next start (production build${httpNote ? `, ${httpNote}` : ""}), ${CONCURRENT_CLIENTS} autocannon connections for ${SAMPLES.loadSeconds} s each after a 2 s warm-up, one signed-in member`,
     "",
   ].join("\n");

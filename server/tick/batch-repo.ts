@@ -47,6 +47,13 @@ function stored(value: unknown, spec: ColumnMap[string]): unknown {
   return value;
 }
 
+/** Postgres' timestamptz starts at 4714-11-24 BC (JS year -4713); its end lies beyond any JS Date. */
+const PG_MIN_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
+function outOfTimestampRange(v: unknown): boolean {
+  const ms = v instanceof Date ? v.getTime() : new Date(v as string).getTime();
+  return Number.isNaN(ms) || ms < PG_MIN_TIMESTAMP_MS;
+}
+
 function table<T>(map: ColumnMap, name: string, key: string): Table<T> {
   return { cache: new Map(), dirty: new Map(), map, table: name, key };
 }
@@ -234,6 +241,11 @@ export class BatchTownRepo implements TownRepo {
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
       if (!t.map[k]) throw new Error(`PgTownRepo: unknown patch key "${k}"`);
+      // A value Postgres would refuse fails here, in the event that wrote it, as PgTownRepo's UPDATE would —
+      // not later in the batch's flush, where no single event can be blamed.
+      if (t.map[k].type === "timestamptz" && v !== null && outOfTimestampRange(v)) {
+        throw new Error(`timestamp out of range: "${v instanceof Date ? v.toISOString() : String(v)}"`);
+      }
       defined[k] = v;
     }
     if (Object.keys(defined).length === 0) return;

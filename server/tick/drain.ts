@@ -14,8 +14,9 @@ import type { TickTx } from "./tx";
 // Phase 0 — drain the town's event queue in `seq` order (SPEC.md §2, §3b):
 // - a batch of events is applied in one transaction (one commit per batch, not per event), through a unit of
 //   work that reads the batch's rows in one statement and writes them back in a few (batch-repo.ts);
-// - when any event of the batch throws, the batch is rolled back and re-applied one event per savepoint, so
-//   a failing event costs its own retry and nobody else's;
+// - when an event of the batch throws, the batch is rolled back and applied again as runs of good events
+//   between the failing ones (each run through the unit of work, in a savepoint), so a failing event costs
+//   its own retry and a re-run of the events before it — O(failures), not one savepoint per event;
 // - a failure increments retry_count atomically and records last_error; at MAX_EVENT_RETRIES (3) — or at
 //   once for entity_not_found / invalid_payload, which can never succeed — the event is poisoned: kept, with
 //   poisoned_at / poison_reason / last_error, processed_at left NULL, skipped by later drains, and reported
@@ -85,7 +86,41 @@ export function immediatePoisonReason(err: unknown): PoisonReason | null {
   return null;
 }
 
-class NeedsSlowPath extends Error {}
+/** After a failure, good events are applied in runs of at most this many: a later failure then rolls back
+ *  (and re-applies) at most this many events, and each run prefetches only its own rows. */
+const RUN_CHUNK = 50;
+
+/** What one attempt at a run of events did: all applied (and flushed), or stopped at a failing event. */
+type RunOutcome =
+  | { ok: true; applied: { row: Row; actions: Action[] }[] }
+  | { ok: false; failedAt: number; error: unknown }
+  | { ok: false; flushFailed: true; error: BatchFlushError };
+
+/** Applies `rows` in order through one unit of work (BatchTownRepo) and flushes it. Does not open or close a
+ *  transaction: the caller rolls back (whole transaction or savepoint) when it does not come back ok. */
+async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn): Promise<RunOutcome> {
+  const repo = new BatchTownRepo(client, townId);
+  const applied: { row: Row; actions: Action[] }[] = [];
+  try {
+    await repo.prefetch(rows);
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        applied.push({ row: rows[i], actions: await apply(repo, parseTownEvent(rows[i]), now) });
+      } catch (error) {
+        // a failed flush of earlier events' writes surfaced here: it is not this event's failure
+        if (error instanceof BatchFlushError) return { ok: false, flushFailed: true, error };
+        return { ok: false, failedAt: i, error };
+      }
+    }
+    await repo.flush();
+  } catch (error) {
+    // the flush (or the prefetch) failed: a database problem of the run, not of one event we can name
+    return { ok: false, flushFailed: true, error: error instanceof BatchFlushError ? error : new BatchFlushError(error) };
+  } finally {
+    repo.discard();
+  }
+  return { ok: true, applied };
+}
 
 export async function drainEvents(tx: TickTx, townId: string, now: Date, options: DrainOptions): Promise<DrainResult> {
   const batchSize = options.batchSize ?? 500;
@@ -107,77 +142,119 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     seen += batch.length;
     afterSeq = String(batch[batch.length - 1].seq);
 
-    // Fast path: the whole batch in one transaction.
-    // The event that broke it keeps its failure: the slow path counts it without applying it again, so every
-    // event is tried exactly once per tick (and a poison event exactly MAX_EVENT_RETRIES times in all).
-    // Its reads and writes go through a unit of work (BatchTownRepo): one prefetch, buffered writes, a few
-    // set-based statements at the end — the per-event round trips were most of a tick's time (issue 7).
-    let fastFailure: { eventId: string; error: unknown } | null = null;
-    const batchRepo = new BatchTownRepo(tx.client, townId);
-    try {
-      if (batch.some((row) => row.retryCount >= MAX_EVENT_RETRIES)) throw new NeedsSlowPath();
-      const applied = await tx.run(async () => {
-        const out: { row: Row; actions: Action[] }[] = [];
-        await batchRepo.prefetch(batch);
-        for (const row of batch) {
-          try {
-            out.push({ row, actions: await options.apply(batchRepo, parseTownEvent(row), now) });
-          } catch (error) {
-            // a failed flush of earlier events' writes surfaced here: it is not this event's failure
-            if (!(error instanceof BatchFlushError)) fastFailure = { eventId: row.id, error };
-            throw error;
-          }
-        }
-        await batchRepo.flush();
-        await markProcessed(tx, batch.map((r) => r.id), now);
-        return out;
-      });
-      for (const { row, actions } of applied) collect(result, row, actions);
-      result.drained += applied.length;
-      continue;
-    } catch {
-      // rolled back: fall through to one event per savepoint, on the plain repo
-      batchRepo.discard();
+    // Fast path: the whole batch in one transaction, through a unit of work (BatchTownRepo): one prefetch,
+    // buffered writes, a few set-based statements at the end — the per-event round trips were most of a
+    // tick's time (issue 7).
+    // The event that breaks it keeps its failure (`failures`): it is counted without being applied again, so
+    // every event is tried exactly once per tick (and a poison event exactly MAX_EVENT_RETRIES times in all).
+    const failures = new Map<string, unknown>();
+    if (!batch.some((row) => row.retryCount >= MAX_EVENT_RETRIES)) {
+      let outcome: RunOutcome | null = null;
+      try {
+        await tx.run(async () => {
+          outcome = await applyRun(tx.client, townId, batch, now, options.apply);
+          if (!outcome.ok) throw new RolledBack();
+          await markProcessed(tx, batch.map((r) => r.id), now);
+        });
+      } catch (err) {
+        if (!(err instanceof RolledBack)) throw err;
+      }
+      const done = outcome as RunOutcome | null;
+      if (done?.ok) {
+        for (const { row, actions } of done.applied) collect(result, row, actions);
+        result.drained += done.applied.length;
+        continue;
+      }
+      if (done && !done.ok && "failedAt" in done) failures.set(batch[done.failedAt].id, done.error);
     }
 
+    // Some event failed (or sits at the retry limit): the batch again, in one transaction, as runs of good
+    // events between the failing ones. Each run is applied through the unit of work inside a savepoint; when
+    // an event of a run fails, the run is rolled back to its savepoint, the events before the failing one
+    // are applied again as a shorter run, and the failing one is counted (retry or poison) without another
+    // try. So a poison event costs a rollback and a re-run of the events before it in its run — not one
+    // savepoint per event of the whole batch (issue 15). Good events are applied exactly once, in order.
     await tx.run(async () => {
       const processed: string[] = [];
-      for (const row of batch) {
-        if (row.retryCount >= MAX_EVENT_RETRIES) {
-          // Already at the limit (e.g. counted by an earlier crashed tick): poison without another try.
-          await poison(tx, repo, row, "max_retries", row.retryCount, "retry limit reached", null, now, result);
-          continue;
+      const handleFailure = async (row: Row, err: unknown) => {
+        const immediate = immediatePoisonReason(err);
+        if (immediate) {
+          await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
+          return;
         }
-        await tx.begin();
-        try {
-          const failedBefore = fastFailure as { eventId: string; error: unknown } | null;
-          if (failedBefore?.eventId === row.id) throw failedBefore.error;
-          const actions = await options.apply(repo, parseTownEvent(row), now);
-          await tx.commit();
-          processed.push(row.id);
-          collect(result, row, actions);
-        } catch (err) {
-          await tx.rollback();
-          const immediate = immediatePoisonReason(err);
-          if (immediate) {
-            await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
+        const { rows: counted } = await tx.client.query(
+          `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
+          [row.id, errorText(err)],
+        );
+        const retries = counted[0].retry_count as number;
+        if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
+        else result.failed += 1;
+      };
+      const stopsRun = (row: Row) => row.retryCount >= MAX_EVENT_RETRIES || failures.has(row.id);
+
+      // Applies `part` in order, isolating failures: runs of good events through the unit of work, each in a
+      // savepoint; a failing event splits its run (the part before it is applied again, the event counted);
+      // a failed flush — which belongs to no single event — splits the run in halves until it does.
+      const settle = async (part: Row[]): Promise<void> => {
+        let i = 0;
+        while (i < part.length) {
+          const row = part[i];
+          if (row.retryCount >= MAX_EVENT_RETRIES) {
+            // Already at the limit (e.g. counted by an earlier crashed tick): poison without another try.
+            await poison(tx, repo, row, "max_retries", row.retryCount, "retry limit reached", null, now, result);
+            i += 1;
             continue;
           }
-          const { rows: counted } = await tx.client.query(
-            `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
-            [row.id, errorText(err)],
-          );
-          const retries = counted[0].retry_count as number;
-          if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
-          else result.failed += 1;
+          if (failures.has(row.id)) {
+            await handleFailure(row, failures.get(row.id));
+            i += 1;
+            continue;
+          }
+          let end = i;
+          while (end < part.length && end - i < RUN_CHUNK && !stopsRun(part[end])) end += 1;
+          const run = part.slice(i, end);
+          await tx.begin();
+          let outcome: RunOutcome;
+          try {
+            outcome = await applyRun(tx.client, townId, run, now, options.apply);
+          } catch (err) {
+            await tx.rollback();
+            throw err;
+          }
+          if (outcome.ok) {
+            await tx.commit();
+            for (const { row: r, actions } of outcome.applied) {
+              processed.push(r.id);
+              collect(result, r, actions);
+            }
+            i = end;
+            continue;
+          }
+          await tx.rollback();
+          if ("failedAt" in outcome) {
+            failures.set(run[outcome.failedAt].id, outcome.error); // the next pass applies the run up to it
+            continue;
+          }
+          if (run.length === 1) {
+            failures.set(run[0].id, outcome.error.cause ?? outcome.error); // alone, the flush failure is its own
+            continue;
+          }
+          const mid = Math.ceil(run.length / 2);
+          await settle(run.slice(0, mid));
+          await settle(run.slice(mid));
+          i = end;
         }
-      }
+      };
+      await settle(batch);
       await markProcessed(tx, processed, now);
       result.drained += processed.length;
     });
   }
   return result;
 }
+
+/** The fast attempt rolled back on purpose (an event failed): not an error of the drain. */
+class RolledBack extends Error {}
 
 function collect(result: DrainResult, row: Row, actions: Action[]) {
   for (const a of actions) {
