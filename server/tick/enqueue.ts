@@ -29,18 +29,25 @@ export function enqueueEventsInTx(tx: Tx, townId: string, events: EventToEnqueue
 async function insertEvents(client: SqlClient, townId: string, events: EventToEnqueue[], now: Date, options: { makeDue?: boolean }): Promise<string[]> {
   if (events.length === 0) return [];
   for (const e of events) parseEventPayload(e.eventType, e.payload);
+  // One round trip: the insert and the town's due time together (a data-modifying CTE runs whether or not
+  // the outer query reads it; $4 switches it off when the caller makes the town due itself).
   const { rows } = await client.query(
-    `INSERT INTO town_events (town_id, event_type, bead_id, agent_id, payload, created_at)
-     SELECT $1, e.event_type, e.bead_id, e.agent_id, e.payload, $3
-       FROM jsonb_to_recordset($2::jsonb) AS e(event_type text, bead_id text, agent_id text, payload jsonb)
-     RETURNING event_id`,
+    `WITH ins AS (
+       INSERT INTO town_events (town_id, event_type, bead_id, agent_id, payload, created_at)
+       SELECT $1, e.event_type, e.bead_id, e.agent_id, e.payload, $3
+         FROM jsonb_to_recordset($2::jsonb) AS e(event_type text, bead_id text, agent_id text, payload jsonb)
+       RETURNING event_id, seq
+     ), due AS (
+       UPDATE towns SET next_tick_at = $3 WHERE id = $1 AND next_tick_at > $3 AND $4::boolean
+     )
+     SELECT event_id FROM ins ORDER BY seq`,
     [
       townId,
       JSON.stringify(events.map((e) => ({ event_type: e.eventType, bead_id: e.beadId ?? null, agent_id: e.agentId ?? null, payload: e.payload }))),
       now,
+      options.makeDue !== false,
     ],
   );
-  if (options.makeDue !== false) await makeTownDueSql(client, townId, now);
   return rows.map((r) => r.event_id as string);
 }
 
