@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REDACTED } from "./secrets/redact";
 
@@ -21,17 +20,9 @@ const AGENT_TOKEN =
 const URL_PASSWORD = "hunter2-db-password";
 
 async function captured(level = "debug") {
-  const { createLogger } = await import("./log");
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
-  const log = createLogger({ level, destination });
-  const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { log, lines, parsed };
+  // imported after the environment above is set (the redactor reads the operator's secrets from it)
+  const { captureLogs } = await import("./testing/log-capture");
+  return captureLogs(level);
 }
 
 describe("createLogger", () => {
