@@ -2,11 +2,12 @@
 // Uses DATABASE_URL when set; otherwise starts the embedded Postgres (data in .data/pglite, kept across
 // restarts), applies the committed migrations, generates missing secrets into .data/secrets.json, then
 // runs `next dev` (or `next start` with --prod). With --prod the production build in .next is reused when it
-// is newer than every source file (scripts/lib/build-freshness.mjs); otherwise, or with --build, it builds
-// first, as `npm run build` does (prisma generate, next build).
+// started after the last change to any source file (scripts/lib/build-freshness.mjs); otherwise, or with
+// --build, it builds first, as `npm run build` does (scripts/build.mjs).
 import path from "node:path";
 import { ROOT, bin, ensureAppDatabase, loadOrCreateSecrets, run } from "./lib/db.mjs";
 import { decideBuildAt } from "./lib/build-freshness.mjs";
+import { build } from "./build.mjs";
 
 const prod = process.argv.includes("--prod");
 const dataDir = path.resolve(ROOT, process.env.GASTOWN_DATA_DIR ?? ".data");
@@ -29,8 +30,7 @@ if (prod) {
   const decision = decideBuildAt(ROOT, { force: process.argv.includes("--build") });
   if (decision.build) {
     console.log(`[gastown] building the production server: ${decision.reason}`);
-    let built = await run(bin("prisma"), ["generate"], env);
-    if (built === 0) built = await run(bin("next"), ["build"], env);
+    const built = await build(env);
     if (built !== 0) {
       await db.stop();
       process.exit(built);
