@@ -18,7 +18,8 @@
 //   app → components → server/api | server/agent-api → server/services → server/tick
 //       → server/db | server/adapters → server/domain
 // with the helpers usable from the layer that owns them down: server/secrets (a town's tokens, read from
-// the db) sits above db and adapters; server/env and server/validation are leaves; server/auth is below
+// the db) sits above db and adapters, and server/log (the logger, which redacts with it) above server/secrets;
+// server/env and server/validation are leaves; server/auth is below
 // the edges (app, api). Decisions recorded here:
 // - The tick is a lower layer than the services (decided in issue 14 instead of moving its Postgres readers
 //   to server/db): the layers above may import only its public surface, TICK_PUBLIC below — run a tick,
@@ -47,8 +48,8 @@ const EXTS = [".ts", ".tsx", ".mts", ".mjs", ".js"];
 // its types, enqueueing an event, the notifications outbox (outbox.ts) and its Postgres ports (PgTownRepo, the world loader and the row
 // mappers they share). Everything else in server/tick (drain, tx, side-effects, housekeeping,
 // dispatch-spec, prompt, capture …) is the tick's own.
-const TICK_PUBLIC = ["run-tick.ts", "run-ticks.ts", "ticker.ts", "deps.ts", "replay.ts", "types.ts", "enqueue.ts", "pg-repo.ts", "load-world.ts", "rows.ts", "outbox.ts"].map((f) => `server/tick/${f}`);
-const LOWER_SERVER = ["server/db", "server/adapters", "server/domain", "server/env.ts", "server/secrets", "server/validation.ts"];
+const TICK_PUBLIC = ["run-tick.ts", "run-ticks.ts", "ticker.ts", "deps.ts", "replay.ts", "types.ts", "enqueue.ts", "pg-repo.ts", "load-world.ts", "rows.ts", "outbox.ts", "report.ts"].map((f) => `server/tick/${f}`);
+const LOWER_SERVER = ["server/db", "server/adapters", "server/domain", "server/env.ts", "server/secrets", "server/validation.ts", "server/log.ts"];
 const ALLOWED = {
   app: ["components", "server/api", "server/agent-api", "server/services", ...TICK_PUBLIC, "server/auth", "server/startup.ts", ...LOWER_SERVER],
   components: ["server/api", "server/domain", "server/validation.ts"],
@@ -59,6 +60,8 @@ const ALLOWED = {
   "server/services": [...TICK_PUBLIC, ...LOWER_SERVER],
   "server/tick": [...LOWER_SERVER],
   "server/secrets": ["server/db", "server/adapters", "server/domain", "server/env.ts"],
+  // The logger redacts with the secrets' redactor, so it sits just above server/secrets (which cannot log).
+  "server/log.ts": ["server/secrets", "server/domain"],
   "server/adapters": ["server/domain", "server/env.ts", "server/validation.ts"],
   "server/db": ["server/domain", "server/env.ts"],
   "server/env.ts": ["server/domain"],

@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   // How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the client is the TCP
   // peer). Rate limits key on the address this many hops from the right; a header a client wrote is ignored.
   GASTOWN_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  // The logger's level (server/log.ts reads it itself, before the environment is parsed; here a typo fails the boot).
+  LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

@@ -5,7 +5,7 @@ import type { PrismaClient } from "../db/generated/client";
 import { errorResponse, toAgentApiError, zodIssues } from "./errors";
 import { AGENT_TOOL_NAMES, getAgentTool } from "./registry";
 import { TOKEN_REFUSAL_MESSAGES, verifyAgentToken } from "../secrets/agent-tokens";
-import { processRedactor } from "../secrets/town-secrets";
+import { getLogger, type Logger } from "../log";
 import type { FeatureBranchCreator } from "./tools/define";
 
 // One agent API request, from raw Request to Response (SPEC.md §4.3), in this order: declared size (413),
@@ -13,7 +13,8 @@ import type { FeatureBranchCreator } from "./tools/define";
 // buffer a megabyte —, body size (413), JSON (400), tool (404 with the list), body schema (400 with the zod issues), role (403),
 // then the tool's one server function. Expected refusals from the tool keep their status (404 unknown
 // bead, 409 terminal bead …); anything else is a 500 reported to Sentry. The token is never logged, and
-// neither are headers or bodies.
+// neither are headers or bodies: each request makes one log line (a child logger with town_id, agent_id and
+// tool once the token says who calls) with its status and duration.
 
 /** SPEC.md §3b: any body over 1 MiB is refused. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,6 +26,8 @@ export interface AgentApiDeps {
   github?: FeatureBranchCreator | null;
   /** Token signing key; defaults to GASTOWN_TOKEN_KEY. */
   tokenKey?: string;
+  /** Default: the process's logger (server/log.ts). */
+  log?: Logger;
 }
 
 /** The body's bytes, or null as soon as it grows past `max` (the rest is never read). */
@@ -55,6 +58,17 @@ export async function readBodyCapped(req: Request, max: number): Promise<Uint8Ar
 const tooLarge = () => errorResponse(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes (1 MiB).`);
 
 export async function handleAgentRequest(req: Request, toolName: string, deps: AgentApiDeps): Promise<Response> {
+  const started = performance.now();
+  const state = { log: (deps.log ?? getLogger()).child({ tool: toolName.slice(0, 100) }) };
+  const response = await handle(req, toolName, deps, state);
+  const ms = Math.round(performance.now() - started);
+  // 5xx were logged with their error where they happened; a refused token is worth a warning (a stale or
+  // forged caller), other statuses are the agents' ordinary traffic.
+  if (response.status < 500) state.log[response.status === 401 ? "warn" : "info"]({ status: response.status, ms }, "agent api");
+  return response;
+}
+
+async function handle(req: Request, toolName: string, deps: AgentApiDeps, state: { log: Logger }): Promise<Response> {
   let context = { tool: toolName, town: "", agent: "" };
   try {
     const declared = req.headers.get("content-length")?.trim();
@@ -68,6 +82,7 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
     }
     const principal = { townId: auth.townId, agentId: auth.agentId, role: auth.role, tokenId: auth.tokenId };
     context = { tool: toolName, town: auth.townId, agent: auth.agentId };
+    state.log = (deps.log ?? getLogger()).child({ town_id: auth.townId, agent_id: auth.agentId, tool: toolName.slice(0, 100) });
     const raw = await readBodyCapped(req, MAX_BODY_BYTES);
     if (raw === null) return tooLarge();
 
@@ -98,9 +113,8 @@ export async function handleAgentRequest(req: Request, toolName: string, deps: A
   } catch (error) {
     const mapped = toAgentApiError(error);
     if (mapped) return errorResponse(mapped.status, mapped.code, mapped.message, mapped.extra);
-    // Only the error's own message, redacted: request headers (the token) and bodies never reach the log.
-    const message = processRedactor().text(error instanceof Error ? error.message : String(error));
-    console.error(`[agent-api] ${context.tool} failed (town ${context.town || "?"}, agent ${context.agent || "?"}): ${message}`);
+    // The error (redacted by the logger), never the request: headers (the token) and bodies stay out of logs.
+    state.log.error({ err: error, status: 500 }, "agent api call failed");
     Sentry.captureException(error, { tags: { tool: context.tool, town: context.town, agent: context.agent } });
     return errorResponse(500, "internal", "The agent API failed on this call; it is safe to retry.");
   }

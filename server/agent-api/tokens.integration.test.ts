@@ -5,12 +5,13 @@ import { testDb } from "../testing/db";
 import { getEnv } from "../env";
 import { makeBead } from "../../prisma/factories";
 import { handleAgentRequest } from "./handler";
+import { captureLogs } from "../testing/log-capture";
 import { callAgentApi, makeAgent, seedTown, tokenFor } from "./testing";
 import { AGENT_TOKEN_TTL_MS, hashAgentToken, mintAgentToken, mintAgentTokenSql, verifyAgentToken } from "../secrets/agent-tokens";
 
 // Agent tokens on a real Postgres (SPEC.md §4.3): minted per dispatch, only a hash stored, refused when
 // missing, garbage, expired, superseded, of a deleted agent or of another town — and still accepted right
-// after an unhook, so a late gt_done lands. No token ever reaches the console.
+// after an unhook, so a late gt_done lands. No token ever reaches the console or the log.
 
 const db = testDb();
 const HOUR = 60 * 60 * 1000;
@@ -243,13 +244,16 @@ describe("logging", () => {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ branch: "b" }),
     });
-    const res = await handleAgentRequest(req, "gt_done", { db: broken, now: new Date() });
+    // the handler's logger (server/log.ts, the real one), writing to memory
+    const logs = captureLogs();
+    const res = await handleAgentRequest(req, "gt_done", { db: broken, now: new Date(), log: logs.log });
     expect(res.status).toBe(500);
     expect((await res.json()).error.code).toBe("internal");
-    expect(printed.join("\n")).toContain("gt_done failed");
+    const failure = logs.parsed().find((l) => l.level === "error");
+    expect(failure).toMatchObject({ tool: "gt_done", town_id: town.id, agent_id: agent.id, status: 500, msg: "agent api call failed", err: { message: "connection reset" } });
 
     expect(minted.length).toBeGreaterThan(10);
-    const output = printed.join("\n");
+    const output = printed.join("\n") + "\n" + logs.text();
     for (const t of minted) {
       expect(output).not.toContain(t);
       expect(output).not.toContain(t.split(".")[2]); // not even the signature part

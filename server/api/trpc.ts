@@ -7,6 +7,7 @@ import { getPool } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { toTRPCError } from "./errors";
+import { getLogger } from "../log";
 import { containsNul } from "../validation";
 import type { TickDeps } from "../tick/types";
 import type { Role } from "../domain/types";
@@ -39,13 +40,14 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Maps domain errors to tRPC codes; anything unexpected is reported to Sentry once and becomes a 500. */
+/** Maps domain errors to tRPC codes; anything unexpected is logged, reported to Sentry once and becomes a 500. */
 const errorMapping = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok) {
     const mapped = toTRPCError(result.error.cause ?? result.error);
     if (mapped) throw mapped;
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      getLogger().error({ procedure: path, err: result.error.cause ?? result.error }, "procedure failed");
       Sentry.captureException(result.error.cause ?? result.error, { tags: { procedure: path } });
     }
   }

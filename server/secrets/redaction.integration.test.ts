@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAdapters, type Adapters } from "../adapters";
 import { loadAdapterConfig } from "../adapters/config";
 import { getPool } from "../db/pool";
@@ -17,6 +17,7 @@ import { buildTickDeps, enqueueAgentExits } from "../tick/deps";
 import { runTick, type TickDeps } from "../tick/run-tick";
 import { REDACTED } from "./redact";
 import { forgetTownSecrets } from "./town-secrets";
+import { captureLogs } from "../testing/log-capture";
 
 // SPEC.md §5 / issue 13 "Secrets never reach people or logs": each secret in play for a town is planted in
 // each path where a text from outside is stored or shown, and found masked there — on Postgres, through the
@@ -112,21 +113,20 @@ describe("secrets are masked in everything stored or shown that came from outsid
     runtime.onStart = () => {
       throw new Error(`sidecar said: ${planted.join(" | ")}`);
     };
-    const logged: string[] = [];
-    const spy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
-    try {
-      const t0 = new Date();
-      await runTick(deps, town.id, { now: t0 });
-      await runTick(deps, town.id, { now: new Date(t0.getTime() + 1000) });
-    } finally {
-      spy.mockRestore();
-    }
+    // the tick's own logger (server/log.ts), writing to memory
+    const logs = captureLogs();
+    const t0 = new Date();
+    await runTick({ ...deps, log: logs.log }, town.id, { now: t0 });
+    await runTick({ ...deps, log: logs.log }, town.id, { now: new Date(t0.getTime() + 1000) });
+    const logged = logs.lines;
     const failed = await db.townEvent.findFirstOrThrow({ where: { townId: town.id, eventType: "dispatch_failed" } });
     expect((failed.payload as { reason: string }).reason).toBe(`runtime error: sidecar said: ${planted.map(() => REDACTED).join(" | ")}`);
     expectNone(await townDump(town.id), planted);
-    // the tick's error log line says what failed, with the secrets masked
+    // the tick's error log line says what failed, with the secrets masked, and whose tick it was
     expect(logged.join("\n")).toContain("sidecar said");
     expectNone(logged.join("\n"), planted);
+    const failure = logs.parsed().find((l) => l.level === "error");
+    expect(failure).toMatchObject({ town_id: town.id, tick_id: expect.any(String), msg: "dispatch_agent side effect failed" });
   });
 
   it("an apply that fails quoting secrets: the event's last_error, the poison notification and the mayor's mail are masked", async () => {

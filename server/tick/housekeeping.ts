@@ -4,6 +4,7 @@ import { outbound } from "../domain/notify";
 import { notifyMayor } from "../domain/operations";
 import type { World } from "../domain/types";
 import { PgTownRepo } from "./pg-repo";
+import { reportError } from "./report";
 import type { TickDeps } from "./types";
 import { TickTx } from "./tx";
 
@@ -37,7 +38,7 @@ export async function housekeeping(deps: TickDeps, townId: string, world: World,
     try {
       await step();
     } catch (err) {
-      deps.captureException(err, { town_id: townId, housekeeping: name });
+      reportError(deps, err, { town_id: townId, housekeeping: name }, `housekeeping step ${name} failed`);
     }
   }
 }

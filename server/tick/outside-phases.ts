@@ -1,7 +1,7 @@
 import type { AgentRuntime } from "../adapters/agent-runtime/types";
 import type { Redactor } from "../secrets/redact";
-import { processRedactor } from "../secrets/town-secrets";
 import { enqueueEvents, type EventToEnqueue } from "./enqueue";
+import { reportError } from "./report";
 import type { SideEffectJob } from "./side-effects";
 import type { SideEffectOutcome, TickDeps } from "./types";
 
@@ -110,12 +110,4 @@ export async function observe(deps: TickDeps, townRuntime: AgentRuntime | null, 
   const fresh = events.filter((e) => !seen.has(`${e.agentId}:${e.payload.status}`));
   await enqueueEvents(deps.pool, townId, fresh, now);
   return fresh.length;
-}
-
-/** Logged (one line, the message only) and reported to Sentry with the tags (town, agent, phase). */
-export function reportError(deps: TickDeps, err: unknown, tags: Record<string, string>, what: string) {
-  // Logs are redacted too (SPEC.md §5): the secrets of the operator and of every town this process ticked lately.
-  const message = processRedactor().text(err instanceof Error ? err.message : String(err));
-  console.error(`[tick] ${what} (${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(" ")}): ${message.slice(0, 300)}`);
-  deps.captureException(err, tags);
 }

@@ -22,7 +22,8 @@ import { housekeeping } from "./housekeeping";
 import { townRedactor } from "../secrets/town-secrets";
 import { lazyRedactor } from "../secrets/redact";
 import type { RecordedAction, SideEffectOutcome, TickDeps, TickOptions, TickReport, TickSummary } from "./types";
-import { observe, reportError, runSideEffects, type ObservedAgent } from "./outside-phases";
+import { observe, runSideEffects, type ObservedAgent } from "./outside-phases";
+import { reportError, tickLog } from "./report";
 
 // One tick of one town (SPEC.md §3b, DOMAIN.md §5.2):
 //   lease → observe → drain → load world → reconcile → apply state actions (from-guarded, one savepoint
@@ -76,10 +77,14 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
   if (options.dryRun) return dryRunTick(deps, townId, options);
   const started = performance.now();
   const now = options.now;
-  const owner = `${deps.instanceId}:${randomUUID()}`;
+  // The tick's id: in its lease owner, on its log lines and on its record in `ticks` (when it records one).
+  const tickId = randomUUID();
+  const owner = `${deps.instanceId}:${tickId}`;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const claim = await claimTick(deps.pool, townId, owner, now, leaseMs);
   if (!claim) return null;
+  const log = tickLog(deps).child({ town_id: townId, tick_id: tickId });
+  deps = { ...deps, log };
   // Every text from outside that this tick stores or returns (runtime and GitHub answers, apply errors, the
   // tick record) passes the town's redactor (SPEC.md §5).
   // Built on first use: an idle tick stores and returns no outside text, and pays nothing for it.
@@ -121,14 +126,14 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
       } catch (err) {
         // The drain already committed: its events are applied. The stops they asked for (a cancelled bead's
         // agent) need no state, so they still run; everything else is decided again next tick.
-        deps.captureException(err, { town_id: townId, phase: "state" });
+        reportError(deps, err, { town_id: townId, phase: "state" }, "state phase failed; the drained events' stops still run");
         state = await stateFailedFallback(deps, client, town, townConfig, now, drain.actions, drain.emittedBy, err);
       }
     } finally {
       client.release();
     }
     for (const p of drain.poisoned) {
-      deps.captureException(p.cause ?? new Error(p.error), { town_id: townId, event_id: p.eventId, event_type: p.eventType, poison_reason: p.reason });
+      reportError(deps, p.cause ?? new Error(p.error), { town_id: townId, event_id: p.eventId, event_type: p.eventType, poison_reason: p.reason }, "event poisoned");
     }
 
     await deps.onPhase?.("state_applied");
@@ -149,7 +154,7 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
       if (!latest || state.recorded.length > 0) latest = await loadWorldSnapshot(deps.pool, townId, now);
       violations = checkInvariants(latest.world);
     } catch (err) {
-      deps.captureException(err, { town_id: townId, phase: "invariants" });
+      reportError(deps, err, { town_id: townId, phase: "invariants" }, "invariant check failed");
     }
 
     const pending = latest ? latest.pendingEvents : 1; // unknown: look again soon
@@ -158,7 +163,9 @@ export async function runTick(deps: TickDeps, townId: string, options: TickOptio
     const raw = buildReport(townId, drain, state, outcomes, violations, pending, started, false);
     // Only a tick that did something carries outside text (apply errors, runtime and GitHub answers).
     const report = somethingHappened || outcomes.length > 0 ? secrets.deep(raw) : raw;
-    if (somethingHappened || violations.length > 0) await recordTick(deps.pool, report, now);
+    if (somethingHappened || violations.length > 0) await recordTick(deps.pool, tickId, report, now);
+    // One line per tick that did something (info), or per idle one at debug: the summary of SPEC.md §4.2.
+    log[somethingHappened || violations.length > 0 ? "info" : "debug"]({ ...summaryOf(report), townId: undefined }, "tick");
     await housekeeping(deps, townId, latest?.world ?? state.world, now);
     clearInterval(renewTimer);
     // Next due time, metrics and the lease release in one statement, only while the lease is still ours: a
@@ -294,7 +301,7 @@ async function applyActions(
       await tx.rollback();
       rec.state = "failed";
       rec.note = err instanceof Error ? err.message : String(err);
-      deps.captureException(err, { town_id: townId, action_type: action.type, rule: action.rule });
+      reportError(deps, err, { town_id: townId, action_type: action.type, rule: action.rule }, `${action.type} could not be applied`);
     }
   }
   // In this transaction, so the mayor's breaker notice and the flag that says it was sent commit together —
@@ -459,12 +466,12 @@ export function summaryOf(r: TickReport): TickSummary {
   };
 }
 
-async function recordTick(client: SqlClient, r: TickReport, now: Date) {
+async function recordTick(client: SqlClient, tickId: string, r: TickReport, now: Date) {
   await client.query(
-    `INSERT INTO ticks (town_id, started_at, finished_at, wall_clock_ms, events_drained, events_poisoned, actions_emitted, actions_by_type,
+    `INSERT INTO ticks (tick_id, town_id, started_at, finished_at, wall_clock_ms, events_drained, events_poisoned, actions_emitted, actions_by_type,
                         actions, side_effects_attempted, side_effects_succeeded, side_effects_failed, side_effect_outcomes,
                         invariant_violations, violations, pending_event_count, breaker_open)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16, $17)`,
+     VALUES ($18, $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16, $17)`,
     [
       r.townId,
       now,
@@ -483,6 +490,7 @@ async function recordTick(client: SqlClient, r: TickReport, now: Date) {
       JSON.stringify(r.violations),
       r.pendingEventCount,
       r.breakerOpen,
+      tickId,
     ],
   );
 }

@@ -1,7 +1,19 @@
 import { runTick, summaryOf, type TickDeps, type TickSummary } from "./run-tick";
+import { reportError } from "./report";
 
 // One sweep: every due town (one statement finds them), ticked with bounded concurrency. Towns whose lease
 // another caller holds are skipped and not listed (SPEC.md §4.2). A failing town never stops the sweep.
+//
+// The end of each full sweep is remembered in this process (GET /api/health shows it): a sweep that finds no
+// town due writes nothing to the database, so only the process itself can tell "swept, nothing to do" from
+// "not sweeping". Kept on globalThis, because Next bundles the ticker and the route handlers apart.
+
+const globalForSweep = globalThis as unknown as { __gastownLastSweep?: { at: Date; townsTicked: number } };
+
+/** When this process last finished a full sweep (the in-process ticker's or a cron call's), or null. */
+export function lastSweep(): { at: Date; townsTicked: number } | null {
+  return globalForSweep.__gastownLastSweep ?? null;
+}
 
 export interface SweepOptions {
   now: Date;
@@ -32,10 +44,12 @@ export async function runTicks(deps: TickDeps, options: SweepOptions): Promise<T
         const report = await runTick(deps, townId, { now });
         if (report) results.push(summaryOf(report));
       } catch (err) {
-        deps.captureException(err, { town_id: townId, phase: "tick" });
+        reportError(deps, err, { town_id: townId, phase: "tick" }, "tick failed");
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, townIds.length) }, worker));
+  // The real clock, not `now`: this is when the sweep ran, for an operator (no decision reads it).
+  if (!options.townId) globalForSweep.__gastownLastSweep = { at: new Date(), townsTicked: results.length };
   return results;
 }

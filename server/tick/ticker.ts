@@ -1,5 +1,6 @@
 import { getTickDeps, publicApiUrl } from "./deps";
 import { deliverNotifications } from "./outbox";
+import { reportError } from "./report";
 import { runTicks } from "./run-ticks";
 
 // The in-process ticker (SPEC.md §3b): every second, tick the towns that are due. Active towns are due every
@@ -7,6 +8,11 @@ import { runTicks } from "./run-ticks";
 // several instances from ticking one town twice. GASTOWN_LOCAL_TICKER=0 turns it off.
 
 const globalForTicker = globalThis as unknown as { __gastownTicker?: NodeJS.Timeout; __gastownDeliveries?: NodeJS.Timeout };
+
+/** Whether this process runs the in-process ticker (GASTOWN_LOCAL_TICKER, and a database to tick). */
+export function tickerRunning(): boolean {
+  return !!globalForTicker.__gastownTicker;
+}
 
 export function startTicker(intervalMs = 1000) {
   if (globalForTicker.__gastownTicker) return;
@@ -17,7 +23,7 @@ export function startTicker(intervalMs = 1000) {
     try {
       await runTicks(getTickDeps(), { now: new Date() });
     } catch (err) {
-      getTickDeps().captureException(err, { phase: "ticker" });
+      reportError(getTickDeps(), err, { phase: "ticker" }, "ticker sweep failed");
     } finally {
       running = false;
     }
@@ -37,7 +43,7 @@ export function startDeliveries(intervalMs = 1000) {
     try {
       await deliverNotifications(getTickDeps().pool, { now: new Date(), appUrl: publicApiUrl() });
     } catch (err) {
-      getTickDeps().captureException(err, { phase: "notifications" });
+      reportError(getTickDeps(), err, { phase: "notifications" }, "notification delivery failed");
     } finally {
       running = false;
     }

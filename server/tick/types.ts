@@ -6,6 +6,7 @@ import type { AgentRuntime } from "../adapters/agent-runtime/types";
 import type { GitHub } from "../adapters/github/types";
 import type { TownRef } from "../adapters/github/tenancy";
 import type { SqlClient } from "../db/pool";
+import type { Logger } from "../log";
 import type { ApplyEventFn, PoisonedEvent } from "./drain";
 
 // The tick's shared types: what it needs (TickDeps), how it is asked (TickOptions) and what it reports.
@@ -27,6 +28,9 @@ export interface TickDeps {
   apiUrl: string;
   /** Error reporting (Sentry in the app); tests pass a recorder. */
   captureException(err: unknown, tags: Record<string, string>): void;
+  /** Where the tick's lines go (server/log.ts); default the process's logger. runTick gives each tick a
+   *  child with town_id and tick_id; the cron route passes one bound to its call. */
+  log?: Logger;
   /** Distinguishes lease holders across instances. */
   instanceId: string;
   /** Override of SIDE_EFFECT_TIMEOUT_MS (tests). */
