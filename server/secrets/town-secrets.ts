@@ -19,9 +19,12 @@ const globalForSecrets = globalThis as unknown as {
     operator: { key: string; secrets: string[] } | null;
     towns: Map<string, { at: number; secrets: string[]; redactor: Redactor; operatorKey: string }>;
     sentry: { key: string; redactor: Redactor } | null;
+    /** Bumped whenever the set of remembered town secrets changes, so processRedactor is O(1) when it has not. */
+    version: number;
   };
 };
-const state = (globalForSecrets.__gastownSecrets ??= { registered: new Set(), operator: null, towns: new Map(), sentry: null });
+const state = (globalForSecrets.__gastownSecrets ??= { registered: new Set(), operator: null, towns: new Map(), sentry: null, version: 0 });
+state.version ??= 0;
 
 /** Secrets the process holds besides the environment's (the adapters' configuration, which tests build
  *  without the environment). */
@@ -61,9 +64,14 @@ function remember(townId: string, secrets: string[], now: number): Redactor {
   const before = state.towns.get(townId);
   const same = before && before.operatorKey === opKey && before.secrets.length === secrets.length && before.secrets.every((s: string, i: number) => s === secrets[i]);
   const redactor: Redactor = same ? before.redactor : createRedactor([...operatorSecrets(), ...secrets]);
+  if (!same && (secrets.length > 0 || (before?.secrets.length ?? 0) > 0)) state.version++;
   state.towns.delete(townId);
   state.towns.set(townId, { at: now, secrets, redactor, operatorKey: opKey });
-  if (state.towns.size > MAX_CACHED_TOWNS) state.towns.delete(state.towns.keys().next().value as string);
+  if (state.towns.size > MAX_CACHED_TOWNS) {
+    const oldest = state.towns.keys().next().value as string;
+    if (state.towns.get(oldest)?.secrets.length) state.version++;
+    state.towns.delete(oldest);
+  }
   return redactor;
 }
 
@@ -100,14 +108,16 @@ export async function townSecrets(db: SqlClient | Db, townId: string, now = Date
 export function forgetTownSecrets(townId?: string): void {
   if (townId === undefined) state.towns.clear();
   else state.towns.delete(townId);
+  state.version++;
 }
 
-/** The operator's secrets and those of every town seen in the last minute: what Sentry events are scrubbed of. */
-export function processRedactor(now = Date.now()): Redactor {
-  const fresh = [...state.towns.entries()].filter(([, t]) => now - t.at < 60_000);
-  const key = `${operatorKey()}|${fresh.map(([id, t]) => `${id}@${t.at}`).join(",")}`;
+/** The operator's secrets and those of every town this process remembers (at most MAX_CACHED_TOWNS, the
+ *  least recently used dropped): what Sentry events and log lines are scrubbed of. It is asked for on every
+ *  log line and child logger, so it is rebuilt only when that set of secrets changed (a version count). */
+export function processRedactor(): Redactor {
+  const key = `${operatorKey()}|${state.version}`;
   if (state.sentry?.key === key) return state.sentry.redactor;
-  const redactor = createRedactor([...operatorSecrets(), ...fresh.flatMap(([, t]) => t.secrets)]);
+  const redactor = createRedactor([...operatorSecrets(), ...[...state.towns.values()].flatMap((t) => t.secrets)]);
   state.sentry = { key, redactor };
   return redactor;
 }
