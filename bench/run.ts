@@ -24,8 +24,13 @@ import { EVENT_MIX_TEXT, describeShape, eventMix, mixShape, paddedShape, seedIdl
 import { ROOT, buildApp, hasBuild, load, signUp, startApp, trpcBatchPath, type LoadResult } from "./http";
 import { int, median, ms, percentile, ratio, timed } from "./stats";
 import { ACTING_TEXT, actingTicks, startActingEnv, type ActingResult } from "./acting";
+import { WEBHOOK_TEXT, webhookPath, type WebhookPathResult } from "./webhook";
 import { WORK_MIX_TEXT, workDrainRun, type WorkDrainResult } from "./drain-work";
 import { capacity, capacityOf, type CapacityStep } from "./capacity";
+
+// The app logs every tick that did something at info; in the bench that is thousands of lines (and their cost is
+// not what is measured). Warnings and errors still show. The capacity workers inherit it.
+process.env.LOG_LEVEL ??= "warn";
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
@@ -236,6 +241,7 @@ async function main() {
 
   // ------------------------------------------------------------------ acting ticks (issue 15)
   const acting: ActingResult[] = [];
+  const prPaths: WebhookPathResult[] = [];
   if (on("acting")) {
     const env = await startActingEnv();
     try {
@@ -250,6 +256,12 @@ async function main() {
           `acting tick (${r.label}): p50 ${ms(r.p50)}, p95 ${ms(r.p95)} (n=${r.samples}), ${r.statements.toFixed(1)} statements, ${r.actions.toFixed(0)} actions, ` +
             `${r.githubRequests.toFixed(0)} GitHub + ${r.runtimeRequests.toFixed(0)} runtime requests, ${r.failedSideEffects.toFixed(1)} failed side effects`,
         );
+      }
+      // Issue 16: merged PRs reported by webhook close their MRs without a request to GitHub; the poll path beside it.
+      for (const via of ["webhook", "poll"] as const) {
+        const r = await webhookPath(db, pool, env.fake, owner.id, { via, samples: SAMPLES.acting });
+        prPaths.push(r);
+        log(`${via} path: tick p50 ${ms(r.tickP50)}, p95 ${ms(r.tickP95)}; ${r.githubRequestsPerMr.toFixed(2)} GitHub requests per MR closed` + (via === "webhook" ? `; delivery p50 ${ms(r.deliveryP50)}, p95 ${ms(r.deliveryP95)}` : ""));
       }
     } finally {
       await env.close();
@@ -444,6 +456,19 @@ async function main() {
           },
         ]
       : []),
+    ...prPaths.map((r) => ({
+      phase: "acting" as const,
+      metric:
+        r.label === "webhook"
+          ? `webhook path: 10 merged PRs delivered and closed — GitHub requests per MR; delivery p50 / p95; ticks until closed: count, p50 / p95 of their sum (n=${r.samples})`
+          : `poll path (control): the same 10 merged PRs found by polling — GitHub requests per MR; ticks until closed: count, p50 / p95 of their sum (n=${r.samples})`,
+      value:
+        r.label === "webhook"
+          ? `${r.githubRequestsPerMr.toFixed(2)}; ${ms(r.deliveryP50)} / ${ms(r.deliveryP95)}; ${r.ticksPerSample.toFixed(0)}, ${ms(r.tickP50)} / ${ms(r.tickP95)}`
+          : `${r.githubRequestsPerMr.toFixed(2)}; ${r.ticksPerSample.toFixed(0)}, ${ms(r.tickP50)} / ${ms(r.tickP95)}`,
+      target: r.label === "webhook" ? "0 GitHub requests" : "",
+      ok: r.label === "webhook" ? r.githubRequestsPerMr === 0 : null,
+    })),
     {
       phase: "drain",
       metric: `working drain (${int(SAMPLES.workDrainEvents)} events, every event changes state, 1% poisoned after 3 drains)`,
@@ -503,6 +528,7 @@ async function main() {
     `- event mix: ${EVENT_MIX_TEXT}`,
     `- ticks: runTick with the in-memory runtime and GitHub doubles; every town is in a steady state (no rule fires), samples after one warm-up tick: small ${SAMPLES.smallTicks}, large ${SAMPLES.largeIdleTicks} (no events) / ${SAMPLES.largeEventTicks} (events); drain runs ${SAMPLES.drainRuns}`,
     `- idle sweep: runTicks over ${int(IDLE_TOWNS)} towns made by createTown (mayor only), concurrency 4`,
+    `- webhook and poll paths: ${WEBHOOK_TEXT}`,
     `- acting ticks: ${ACTING_TEXT} (200 or 2,000 beads); real adapters over loopback HTTP (fake GitHub, fake http runtime; the local runtime spawns \`true\`); the town restored before every sample (not timed); ${SAMPLES.acting} samples after one warm-up`,
     `- working drain: ${WORK_MIX_TEXT}; a fresh town per run, timed from the first drain until nothing is pending; ${SAMPLES.drainRuns} run(s), median`,
     `- capacity: towns made by createTown with a trickle of agent_completed events (1–3 per town every 3 s), ticked by 1 or 2 separate processes running the real ticker loop; the lag is the age of the oldest pending event, probed every 250 ms over ${SAMPLES.capacitySeconds} s per step (see bench/README.md)`,
