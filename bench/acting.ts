@@ -220,7 +220,10 @@ export async function actingTicks(
     if ((byType.dispatch_agent ?? 0) !== DISPATCH || (byType.poll_pr ?? 0) !== POLL || (byType.merge_pr ?? 0) !== MERGE || (byType.stop_agent ?? 0) !== STOP) {
       throw new Error(`acting tick (${opts.label}) did other work than planned: ${JSON.stringify(byType)}; captured: ${captured.map(String).join("; ")}`);
     }
-    if (i === 0) continue; // warm-up
+    if (i === 0) {
+      counter.texts.clear();
+      continue; // warm-up
+    }
     times.push(measured.value.ms);
     statements += measured.statements;
     actions += report.actionsEmitted;
@@ -230,6 +233,12 @@ export async function actingTicks(
     rt += runtime.calls.length - rtBefore;
   }
   const n = opts.samples;
+  if (counter.texts.size > 0) {
+    // BENCH_STATEMENTS=1: where an acting tick's statements go (per tick; the restore's statements included)
+    const top = [...counter.texts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+    console.log(`statements per acting tick (${opts.label}), restore included:\n` + top.map(([t, c]) => `${(c / n).toFixed(1).padStart(6)}  ${t}`).join("\n"));
+    counter.texts.clear();
+  }
   return {
     label: opts.label,
     samples: n,

@@ -105,21 +105,23 @@ export async function mintAgentTokenSql(client: SqlClient, input: MintAgentToken
     .sign(signingKey(options));
 
   const nowIso = now.toISOString();
-  // Expired tokens can never verify (the signature check refuses them first): keep the table small.
-  await client.query(`DELETE FROM agent_tokens WHERE agent_id = $1::text AND expires_at <= $2::timestamptz`, [input.agentId, nowIso]);
-  if (!options?.keepEarlier) {
-    await client.query(
-      `UPDATE agent_tokens SET revoked_at = $3::timestamptz WHERE agent_id = $1::text AND town_id = $2::text AND revoked_at IS NULL`,
-      [input.agentId, input.townId, nowIso],
-    );
-  }
-  // INSERT … SELECT: the row exists only if the agent belongs to the town, so a token can never be
-  // minted across towns even by a buggy caller.
+  // One statement (a dispatch mints one token; a tick may dispatch many):
+  // - expired tokens can never verify (the signature check refuses them first): deleted, to keep the table small;
+  // - unless told to keep them, the agent's other live tokens are revoked (only unexpired ones, so no row is
+  //   both deleted and updated; the new row is not visible to the update: all parts see one snapshot);
+  // - INSERT … SELECT: the row exists only if the agent belongs to the town, so a token can never be minted
+  //   across towns even by a buggy caller.
   const inserted = await client.query(
-    `INSERT INTO agent_tokens (token_id, town_id, agent_id, role, token_hash, created_at, expires_at)
+    `WITH expired AS (
+       DELETE FROM agent_tokens WHERE agent_id = $3::text AND expires_at <= $6::timestamptz
+     ), revoked AS (
+       UPDATE agent_tokens SET revoked_at = $6::timestamptz
+        WHERE agent_id = $3::text AND town_id = $2::text AND revoked_at IS NULL AND expires_at > $6::timestamptz AND $8::boolean
+     )
+     INSERT INTO agent_tokens (token_id, town_id, agent_id, role, token_hash, created_at, expires_at)
      SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $7::timestamptz
      FROM agent_metadata WHERE bead_id = $3::text AND town_id = $2::text`,
-    [jti, input.townId, input.agentId, role, hashAgentToken(token), nowIso, expiresAt.toISOString()],
+    [jti, input.townId, input.agentId, role, hashAgentToken(token), nowIso, expiresAt.toISOString(), !options?.keepEarlier],
   );
   if (!inserted.rowCount) throw new DomainError("entity_not_found", `Agent ${input.agentId} not found in town ${input.townId}`);
   return token;
