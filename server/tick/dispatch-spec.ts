@@ -3,7 +3,7 @@ import type { AgentStartSpec } from "../adapters/agent-runtime/types";
 import type { TownRef } from "../adapters/github/tenancy";
 import type { TownConfig } from "../domain/settings";
 import type { DispatchResolution } from "../domain/state-actions";
-import type { PgTownRepo } from "./pg-repo";
+import type { TownRepo } from "../domain/repo";
 import { branchFor, buildMayorPrompt, buildPrompt, type MayorPromptRig } from "./prompt";
 import type { TickDeps } from "./types";
 
@@ -14,7 +14,7 @@ import type { TickDeps } from "./types";
 export async function dispatchSpec(
   deps: TickDeps,
   client: pg.PoolClient,
-  repo: PgTownRepo,
+  repo: TownRepo,
   town: TownRef,
   townConfig: TownConfig,
   d: DispatchResolution,

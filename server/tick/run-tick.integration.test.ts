@@ -107,6 +107,39 @@ describe("runTick", () => {
     expect(failed.payload).toMatchObject({ reason: "no agent runtime configured" });
   });
 
+  it("one action that cannot be applied is skipped and reported; the actions around it still apply and dispatch", async () => {
+    // The state phase applies a tick's actions through one unit of work; a failure there falls back to one
+    // savepoint per action, so the outcome is the same as applying them one by one. The failure is a real one
+    // from Postgres: a trigger refuses to put the bead titled "Refused" in progress.
+    const { db, user, town, rig } = await setup();
+    const first = await createBead(db, town.id, user.id, { rigId: rig.id, title: "First", priority: "medium", labels: [] });
+    const refused = await createBead(db, town.id, user.id, { rigId: rig.id, title: "Refused", priority: "medium", labels: [] });
+    const second = await createBead(db, town.id, user.id, { rigId: rig.id, title: "Second", priority: "medium", labels: [] });
+    const pool = getPool();
+    await pool.query(`CREATE OR REPLACE FUNCTION gt_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.title = 'Refused' AND NEW.status = 'in_progress' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER gt_test_refuse BEFORE UPDATE ON beads FOR EACH ROW EXECUTE FUNCTION gt_test_refuse()`);
+    try {
+      const runtime = new RecordingRuntime();
+      const deps = testTickDeps({ runtime });
+      const report = await runTick(deps, town.id, { now: new Date() });
+      const dispatches = report!.actions.filter((a) => a.type === "dispatch_agent");
+      expect(dispatches.filter((a) => a.state === "failed")).toEqual([
+        expect.objectContaining({ target: { kind: "bead", id: refused.id }, note: expect.stringContaining("refused by the test trigger") }),
+      ]);
+      expect(dispatches.filter((a) => a.state === "applied")).toHaveLength(2);
+      expect(runtime.starts.map((s) => s.beadId).sort()).toEqual([first.id, second.id].sort());
+      for (const id of [first.id, second.id]) expect((await db.bead.findUniqueOrThrow({ where: { id } })).status).toBe("in_progress");
+      expect((await db.bead.findUniqueOrThrow({ where: { id: refused.id } })).status).toBe("open");
+      expect(deps.captured.filter((c) => c.tags.action_type === "dispatch_agent")).toHaveLength(1);
+      // the unit of work's rolled-back mints left nothing behind: one live token per started agent
+      expect(await db.agentToken.count({ where: { townId: town.id, revokedAt: null } })).toBe(2);
+    } finally {
+      await pool.query(`DROP TRIGGER IF EXISTS gt_test_refuse ON beads`);
+      await pool.query(`DROP FUNCTION IF EXISTS gt_test_refuse()`);
+    }
+  });
+
   it("cancelling a bead whose agent is working stops the agent in the same tick; dry run shows it and changes nothing", async () => {
     const { db, user, town, rig } = await setup();
     const bead = await createBead(db, town.id, user.id, { rigId: rig.id, title: "To cancel", priority: "medium", labels: [] });
