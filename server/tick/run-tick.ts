@@ -278,14 +278,7 @@ async function applyActions(
   const repo = new PgTownRepo(client, townId);
 
   for (const action of fast ? [] : all) {
-    const rec: RecordedAction = {
-      type: action.type,
-      rule: action.rule,
-      reason: action.reason,
-      target: actionTarget(action),
-      ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
-      state: "applied",
-    };
+    const rec = recordOf(action, emittedBy, "applied");
     recorded.push(rec);
     await tx.begin();
     try {
@@ -340,15 +333,8 @@ async function applyActionsBatched(
     const applied: { action: Action; rec: RecordedAction; status: string; dispatch?: DispatchResolution }[] = [];
     for (const action of all) {
       const result = await applyStateAction(repo, action, now);
-      const rec: RecordedAction = {
-        type: action.type,
-        rule: action.rule,
-        reason: action.reason,
-        target: actionTarget(action),
-        ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
-        state: result.status === "skipped" ? "skipped" : result.status === "no_state_part" ? "no_state_part" : "applied",
-        ...(result.status === "skipped" ? { note: result.reason } : {}),
-      };
+      const rec = recordOf(action, emittedBy, result.status === "skipped" ? "skipped" : result.status === "no_state_part" ? "no_state_part" : "applied");
+      if (result.status === "skipped") rec.note = result.reason;
       applied.push({ action, rec, status: result.status, ...(result.status === "applied" && result.dispatch ? { dispatch: result.dispatch } : {}) });
     }
     await repo.flush();
@@ -368,6 +354,18 @@ async function applyActionsBatched(
     await tx.rollback();
     return null;
   }
+}
+
+/** How the tick record shows an action (SPEC.md §4.2). */
+function recordOf(action: Action, emittedBy: Map<Action, string>, state: RecordedAction["state"]): RecordedAction {
+  return {
+    type: action.type,
+    rule: action.rule,
+    reason: action.reason,
+    target: actionTarget(action),
+    ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
+    state,
+  };
 }
 
 /** The rows an action names, in the shape BatchTownRepo.prefetch reads. */
@@ -394,15 +392,7 @@ async function stateFailedFallback(
   const jobs: SideEffectJob[] = [];
   for (const action of eventActions) {
     const runsAnyway = action.type === "stop_agent";
-    recorded.push({
-      type: action.type,
-      rule: action.rule,
-      reason: action.reason,
-      target: actionTarget(action),
-      ...(emittedBy.has(action) ? { eventId: emittedBy.get(action) } : {}),
-      state: runsAnyway ? "no_state_part" : "failed",
-      note,
-    });
+    recorded.push({ ...recordOf(action, emittedBy, runsAnyway ? "no_state_part" : "failed"), note });
     if (runsAnyway) {
       const job = buildSideEffect(action, { world, town, townConfig, deps });
       if (job) jobs.push(job);
