@@ -22,9 +22,11 @@ import { countStatements } from "./counting";
 import { EVENT_MIX_TEXT, describeShape, eventMix, mixShape, paddedShape, seedIdleTowns, seedTown, type SeededTown } from "./fixtures";
 import { ROOT, buildApp, hasBuild, load, signUp, startApp, trpcBatchPath, type LoadResult } from "./http";
 import { int, median, ms, percentile, ratio, timed } from "./stats";
+import { onlySections, pageBench, runOnly, type PageRow } from "./pages";
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
+const ONLY = onlySections(); // `--only pages,dashboards,weight`: the page sections alone (bench/pages.ts)
 const SAMPLES = QUICK
   ? { smallTicks: 15, largeIdleTicks: 10, largeEventTicks: 2, drainRuns: 1, loadSeconds: 5 }
   : { smallTicks: 40, largeIdleTicks: 30, largeEventTicks: 5, drainRuns: 3, loadSeconds: 15 };
@@ -91,6 +93,7 @@ async function main() {
   log(`seeded small town: ${describeShape(smallShape)}`);
   const large = await seedTown(db, owner.id, largeShape);
   log(`seeded large town: ${describeShape(largeShape)}`);
+  if (ONLY) return runOnly({ db, pool, townId: large.townId, quick: QUICK, sections: ONLY, build: args.has("--build"), log });
   const counted: SeededTown[] = [small];
   for (const size of COUNT_SIZES.slice(1)) counted.push(await seedTown(db, owner.id, paddedShape(smallShape, `count-${size}`, size)));
   log(`seeded statement-count towns (${COUNT_SIZES.join(" / ")} beads, the small town's live beads and agents)`);
@@ -223,6 +226,7 @@ async function main() {
   let overview: LoadResult | null = null;
   let beadsPage: LoadResult | null = null;
   let httpNote = "";
+  let pageSections: { rows: PageRow[]; header: string[] } = { rows: [], header: [] };
   if (args.has("--skip-http")) {
     httpNote = "skipped (--skip-http)";
   } else {
@@ -253,6 +257,8 @@ async function main() {
       log(`overview: p50 ${ms(overview.p50)}, p95 ${ms(overview.p95)}, ${int(overview.rps)} req/s, ${overview.errors + overview.non2xx} errors`);
       beadsPage = await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
       log(`beads page: p50 ${ms(beadsPage.p50)}, p95 ${ms(beadsPage.p95)}, ${int(beadsPage.rps)} req/s, ${beadsPage.errors + beadsPage.non2xx} errors`);
+      // whole page loads, many dashboards, browser weight (issue 15)
+      pageSections = await pageBench({ app, db, pool, townId: large.townId, quick: QUICK, log });
     } finally {
       await app.stop();
     }
@@ -327,6 +333,7 @@ async function main() {
           },
         ]
       : []),
+    ...pageSections.rows,
   ];
   const mark = (ok: boolean | null) => (ok === null ? "" : ok ? "✓" : "✗");
   const table = [
@@ -357,6 +364,7 @@ async function main() {
     `- ticks: runTick with the in-memory runtime and GitHub doubles; every town is in a steady state (no rule fires), samples after one warm-up tick: small ${SAMPLES.smallTicks}, large ${SAMPLES.largeIdleTicks} (no events) / ${SAMPLES.largeEventTicks} (events); drain runs ${SAMPLES.drainRuns}`,
     `- idle sweep: runTicks over ${int(IDLE_TOWNS)} towns made by createTown (mayor only), concurrency 4`,
     `- pages: after VACUUM (ANALYZE) of the tables the ticks wrote; next start (production build${httpNote ? `, ${httpNote}` : ""}), ${CONCURRENT_CLIENTS} autocannon connections for ${SAMPLES.loadSeconds} s each after a 2 s warm-up, one signed-in member`,
+    ...pageSections.header,
     "",
   ].join("\n");
   const notesFile = path.join(ROOT, "bench", "notes.md");
