@@ -11,7 +11,8 @@ import { LIVE_FAST_MS, LIVE_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
 import { ErrorLine } from "@/components/ui/error-line";
 import { TickChart } from "@/components/tick/tick-chart";
-import { MayorBar } from "@/components/mayor/mayor-bar";
+import { MAYOR_BAR_CONVERSATION_LIMIT, MayorBar } from "@/components/mayor/mayor-bar";
+import { useMayorLive } from "@/components/mayor/use-mayor";
 
 const STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 
@@ -23,6 +24,11 @@ export function OverviewView({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const q = useQuery(trpc.town.get.queryOptions({ townId }, { refetchInterval: LIVE_FAST_MS }));
   const ticks = useQuery(trpc.tick.history.queryOptions({ townId, limit: 60 }, { refetchInterval: LIVE_MS }));
+  // The cards below mount only once the town has loaded. Their queries start (and poll) here, with the
+  // page's own: the first render is one batched request instead of two in a row, and the 3 s polls of the
+  // town and the notifications stay in step, so they share a request (issue 15: 200 open overviews).
+  useQuery(trpc.notification.list.queryOptions(NOTIFICATIONS_INPUT(townId), { refetchInterval: LIVE_FAST_MS }));
+  useMayorLive(townId, { conversationLimit: MAYOR_BAR_CONVERSATION_LIMIT });
   if (q.isPending) return <Spinner label="Loading town…" />;
   if (q.isError) return <ErrorState error={q.error} onRetry={() => q.refetch()} />;
   const t = q.data;
@@ -178,6 +184,8 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   );
 }
 
+const NOTIFICATIONS_INPUT = (townId: string) => ({ townId, limit: 10 });
+
 const KIND_LABEL: Record<string, string> = { poisoned_event: "poison", breaker_open: "breaker", escalation: "escalation", mayor_notice: "mayor" };
 
 /** Notifications (poisonings, breaker, escalations, mayor notices) with mark-read, one or all. */
@@ -185,7 +193,7 @@ function Notifications({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const { writeReason } = useTownRole(townId);
-  const list = useQuery(trpc.notification.list.queryOptions({ townId, limit: 10 }, { refetchInterval: LIVE_FAST_MS }));
+  const list = useQuery(trpc.notification.list.queryOptions(NOTIFICATIONS_INPUT(townId))); // polled by OverviewView
   const mark = useMutation(trpc.notification.markRead.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.notification.pathKey() }) }));
   const unread = list.data?.unreadCount ?? 0;
   return (
