@@ -155,6 +155,13 @@ async function recordOne(
     const response = await page.goto(origin + path, { waitUntil: "networkidle", timeout: 60_000 });
     if (!response?.ok()) throw new Error(`${name}: ${path} answered ${response?.status()}`);
     if (new URL(page.url()).pathname !== new URL(origin + path).pathname) throw new Error(`${name}: ${path} went to ${page.url()} (not signed in?)`);
+    // On a busy machine the scripts can still be running when the network first goes quiet: wait for the
+    // first render's calls then.
+    if (!done.some((r) => r.kind === "trpc")) {
+      await page.waitForResponse((r) => r.url().includes("/api/trpc/"), { timeout: 30_000 }).catch(() => {});
+      await page.waitForLoadState("networkidle").catch(() => {});
+      await page.waitForTimeout(500);
+    }
     const firstRender = [...done];
     const firstCall = Math.min(...done.filter((r) => r.kind === "trpc").map((r) => r.start));
     if (!Number.isFinite(firstCall)) throw new Error(`${name}: the page made no tRPC call`);
@@ -201,7 +208,8 @@ export async function recordPages(
     const out: RecordedPage[] = [];
     let overviewPolls: RecordedPolls = { polls: [], windowMs: pollWindowMs, leadMs: 0 };
     for (const [i, p] of pages.entries()) {
-      const r = await recordOne(browser, origin, cookie, p.name, p.path, i === 0 ? pollWindowMs : 0);
+      const once = () => recordOne(browser, origin, cookie, p.name, p.path, i === 0 ? pollWindowMs : 0);
+      const r = await once().catch(once); // one more try: a busy machine can time a first visit out
       out.push(r.page);
       if (i === 0) overviewPolls = r.polls;
     }
