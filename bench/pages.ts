@@ -153,7 +153,11 @@ export async function pageBench(opts: {
         `${p.other.length ? ` (${p.other.map((o) => o.path.slice(0, 60)).join(", ")})` : ""}; Chromium: ${ms(p.browserMs)}`,
     );
   }
-  const describe = (p: RecordedPage) => `document + ${p.trpc.map((c) => `[${proceduresOf(c.path)}]`).join(" ")}`;
+  // Next also prefetches the routes of the links in view (`?_rsc=` requests, each a server render): counted,
+  // not replayed — the issue's load is the document and the tRPC calls.
+  const prefetches = (p: RecordedPage) => p.other.filter((o) => o.kind === "prefetch").length;
+  const describe = (p: RecordedPage) =>
+    `document + ${p.trpc.map((c) => `[${proceduresOf(c.path)}]`).join(" ")}${prefetches(p) ? `; Chromium also sent ${prefetches(p)} route prefetches, not replayed` : ""}`;
 
   // ------------------------------------------------------------ weight (from the recording, no load)
   if (want("weight")) {
