@@ -23,7 +23,7 @@ type Metrics = { eventsDrained?: number; eventsPoisoned?: number; actionsEmitted
 export function OverviewView({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const q = useQuery(trpc.town.get.queryOptions({ townId }, { refetchInterval: LIVE_FAST_MS }));
-  const ticks = useQuery(trpc.tick.history.queryOptions({ townId, limit: 60 }, { refetchInterval: LIVE_MS }));
+  const ticks = useQuery(trpc.tick.chart.queryOptions({ townId, limit: 60 }, { refetchInterval: LIVE_MS }));
   // The cards below mount only once the town has loaded. Their queries start (and poll) here, with the
   // page's own: the first render is one batched request instead of two in a row, and the 3 s polls of the
   // town and the notifications stay in step, so they share a request (issue 15: 200 open overviews).
