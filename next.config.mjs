@@ -1,4 +1,21 @@
+import { existsSync, realpathSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { withSentryConfig } from "@sentry/nextjs/config"; // v11: not exported from "@sentry/nextjs"
+
+// A git worktree may share another checkout's node_modules through a symlink. Turbopack resolves only inside
+// its root, so a build there fails ("Could not find the Next.js package"); widen the root to the directory
+// holding both. A normal checkout (node_modules is a real folder) keeps Next's default.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sharedRoot = (() => {
+  const link = path.join(here, "node_modules");
+  if (!existsSync(link)) return undefined;
+  const real = path.dirname(realpathSync(link));
+  if (real === here) return undefined;
+  let root = here;
+  while (!(real + path.sep).startsWith(root + path.sep) && path.dirname(root) !== root) root = path.dirname(root);
+  return root;
+})();
 
 const dev = process.env.NODE_ENV !== "production";
 const sentryOrigin = (() => {
@@ -28,6 +45,7 @@ const csp = [
 const nextConfig = {
   serverExternalPackages: ["pg", "@prisma/adapter-pg", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
   poweredByHeader: false,
+  ...(sharedRoot ? { turbopack: { root: sharedRoot }, outputFileTracingRoot: sharedRoot } : {}),
   // `next dev` serves its client bundles only to these hosts: people open 127.0.0.1 or [::1] as often as
   // localhost, and a page whose scripts are refused never hydrates (issue 13).
   allowedDevOrigins: ["localhost", "127.0.0.1", "[::1]"],

@@ -37,6 +37,8 @@ export function buildApp(): void {
 
 export interface AppServer {
   url: string;
+  /** the server's pid, also its process group's id (it is started detached): its CPU is read from /proc */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -83,7 +85,7 @@ export async function startApp(databaseUrl: string): Promise<AppServer> {
     if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${log}`);
     try {
       const res = await fetch(`${url}/api/trpc/health`);
-      if (res.ok) return { url, stop };
+      if (res.ok) return { url, pid: child.pid!, stop };
     } catch {
       /* not listening yet */
     }

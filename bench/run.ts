@@ -27,6 +27,7 @@ import { ACTING_TEXT, actingTicks, startActingEnv, type ActingResult } from "./a
 import { WEBHOOK_TEXT, webhookPath, type WebhookPathResult } from "./webhook";
 import { WORK_MIX_TEXT, workDrainRun, type WorkDrainResult } from "./drain-work";
 import { capacity, capacityOf, type CapacityStep } from "./capacity";
+import { pageBench, runOnly, type PageRow, type Section } from "./pages";
 
 // The app logs every tick that did something at info; in the bench that is thousands of lines (and their cost is
 // not what is measured). Warnings and errors still show. The capacity workers inherit it.
@@ -40,12 +41,16 @@ const SAMPLES = QUICK
   : { smallTicks: 40, largeIdleTicks: 30, largeEventTicks: 30, drainRuns: 3, loadSeconds: 15, acting: 30, workDrainEvents: 5000, capacitySeconds: 15 };
 // `--only a,b` runs only those phases (the others' rows are left out): ticks, drain, statements, sweep, pages,
 // acting, capacity. `--skip-http` leaves out pages.
-const PHASES = ["ticks", "drain", "statements", "sweep", "pages", "acting", "capacity"] as const;
+const PHASES = ["ticks", "drain", "statements", "sweep", "pages", "dashboards", "weight", "acting", "capacity"] as const;
+// The three sections of bench/pages.ts (issue 15 items 3, 4, 6) run on the same `next start` as the page rows.
+const PAGE_SECTIONS: readonly string[] = ["pages", "dashboards", "weight"];
 type Phase = (typeof PHASES)[number];
 const onlyArg = process.argv.slice(2).find((a, i, all) => a.startsWith("--only=") || all[i - 1] === "--only");
 const ONLY = onlyArg ? new Set(onlyArg.replace(/^--only=/, "").split(",").map((x) => x.trim())) : null;
 if (ONLY) for (const p of ONLY) if (!PHASES.includes(p as Phase)) refuse(`--only: unknown phase "${p}" (phases: ${PHASES.join(", ")})`);
-const on = (phase: Phase) => (ONLY ? ONLY.has(phase) : true) && !(phase === "pages" && args.has("--skip-http"));
+const on = (phase: Phase) => (ONLY ? ONLY.has(phase) : true) && !(PAGE_SECTIONS.includes(phase) && args.has("--skip-http"));
+// `--only` naming page sections alone: seed the large town, run just those on a reused build (bench/pages.ts).
+const PAGE_ONLY = ONLY && [...ONLY].every((p) => PAGE_SECTIONS.includes(p)) ? (ONLY as Set<Section>) : null;
 const IDLE_TOWNS = 1000;
 const LARGE_EVENTS = 5000;
 const SMALL_EVENTS = 50;
@@ -110,6 +115,7 @@ async function main() {
   if (needTowns) log(`seeded small town: ${describeShape(smallShape)}`);
   const large = needTowns ? await seedTown(db, owner.id, largeShape) : (null as unknown as SeededTown);
   if (needTowns) log(`seeded large town: ${describeShape(largeShape)}`);
+  if (PAGE_ONLY) return runOnly({ db, pool, townId: large.townId, quick: QUICK, sections: PAGE_ONLY, build: args.has("--build"), log });
   const counted: SeededTown[] = [small];
   if (on("statements")) {
     for (const size of COUNT_SIZES.slice(1)) counted.push(await seedTown(db, owner.id, paddedShape(smallShape, `count-${size}`, size)));
@@ -317,6 +323,7 @@ async function main() {
   let overview: LoadResult | null = null;
   let beadsPage: LoadResult | null = null;
   let httpNote = "";
+  let pageSections: { rows: PageRow[]; header: string[] } = { rows: [], header: [] };
   if (!on("pages")) {
     httpNote = args.has("--skip-http") ? "skipped (--skip-http)" : "skipped (--only)";
   } else {
@@ -347,6 +354,9 @@ async function main() {
       log(`overview: p50 ${ms(overview.p50)}, p95 ${ms(overview.p95)}, ${int(overview.rps)} req/s, ${overview.errors + overview.non2xx} errors`);
       beadsPage = await load(app.url, beadsPath, viewer.cookie, CONCURRENT_CLIENTS, SAMPLES.loadSeconds);
       log(`beads page: p50 ${ms(beadsPage.p50)}, p95 ${ms(beadsPage.p95)}, ${int(beadsPage.rps)} req/s, ${beadsPage.errors + beadsPage.non2xx} errors`);
+      // whole page loads, many dashboards, browser weight (issue 15)
+      const sections = ONLY ? (new Set([...ONLY].filter((p) => PAGE_SECTIONS.includes(p))) as Set<Section>) : null;
+      pageSections = await pageBench({ app, db, pool, townId: large.townId, quick: QUICK, sections, log });
     } finally {
       await app.stop();
     }
@@ -422,6 +432,7 @@ async function main() {
           },
         ]
       : []),
+    ...pageSections.rows.map((r) => ({ phase: "pages" as const, ...r })),
   ];
   const capacityOne = capacityOf(capSteps, 1);
   const capacityTwo = capacityOf(capSteps, 2);
@@ -534,6 +545,7 @@ async function main() {
     `- capacity: towns made by createTown with a trickle of agent_completed events (1–3 per town every 3 s), ticked by 1 or 2 separate processes running the real ticker loop; the lag is the age of the oldest pending event, probed every 250 ms over ${SAMPLES.capacitySeconds} s per step (see bench/README.md)`,
     ...(ONLY ? [`- phases run: ${[...ONLY].join(", ")} (--only); the other rows are left out`] : []),
     `- pages: after VACUUM (ANALYZE) of the tables the ticks wrote; next start (production build${httpNote ? `, ${httpNote}` : ""}), ${CONCURRENT_CLIENTS} autocannon connections for ${SAMPLES.loadSeconds} s each after a 2 s warm-up, one signed-in member`,
+    ...pageSections.header,
     "",
   ].join("\n");
   const notesFile = path.join(ROOT, "bench", "notes.md");

@@ -6,10 +6,13 @@ import { MayorStatusBadge, MAYOR_STATUS_EXPLAINED } from "./mayor-status";
 import { mayorDisplayStatus, useMayorLive } from "./use-mayor";
 import { RelativeTime } from "@/components/ui/relative-time";
 
+/** The mayor's queries as the overview's bar reads them (the last few lines only, so the overview stays cheap). */
+export const MAYOR_BAR_CONVERSATION_LIMIT = 5;
+
 /** The mayor on the town overview: its status, the last thing said, a one-line composer and the way into
- *  the conversation. Reads the last few lines only, so the overview stays cheap. */
+ *  the conversation. The overview polls its queries (OverviewView); the bar only reads them. */
 export function MayorBar({ townId }: { townId: string }) {
-  const { status, conversation } = useMayorLive(townId, { conversationLimit: 5 });
+  const { status, conversation } = useMayorLive(townId, { conversationLimit: MAYOR_BAR_CONVERSATION_LIMIT, poll: false });
   const items = conversation.data?.items ?? [];
   const last = [...items].reverse().find((l) => l.kind !== "action") ?? items.at(-1);
   const href = `/towns/${townId}/mayor`;

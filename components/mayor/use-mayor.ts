@@ -42,19 +42,22 @@ export function usePendingMayorMessages(townId: string) {
   }).filter((p) => p.variables?.townId === townId);
 }
 
-/** Status and the newest page of the conversation, polled at one pace. */
-export function useMayorLive(townId: string, opts: { conversationLimit?: number } = {}) {
+/** Status and the newest page of the conversation, polled at one pace. `poll: false` reads the same queries
+ *  without polling them: for a component whose page polls them already (the overview's mayor bar), since
+ *  every polling observer runs its own timer (issue 15). */
+export function useMayorLive(townId: string, opts: { conversationLimit?: number; poll?: boolean } = {}) {
   const trpc = useTRPC();
   const sending = usePendingMayorMessages(townId).length > 0;
+  const poll = opts.poll ?? true;
   // The pace is decided from the last status we saw; the status query itself re-decides on every answer.
   const status = useQuery(
     trpc.mayor.status.queryOptions(
       { townId },
-      { refetchInterval: (q) => (isMayorBusy(q.state.data, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS) },
+      { refetchInterval: poll ? (q) => (isMayorBusy(q.state.data, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS) : false },
     ),
   );
   const interval = isMayorBusy(status.data, sending) ? LIVE_FAST_MS : LIVE_SLOW_MS;
-  const conversation = useQuery(trpc.mayor.conversation.queryOptions({ townId, limit: opts.conversationLimit }, { refetchInterval: interval }));
+  const conversation = useQuery(trpc.mayor.conversation.queryOptions({ townId, limit: opts.conversationLimit }, { refetchInterval: poll ? interval : false }));
   return { status, conversation, interval };
 }
 

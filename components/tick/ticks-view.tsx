@@ -25,7 +25,7 @@ export function TicksView({ townId }: { townId: string }) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1];
   const history = useQuery(trpc.tick.history.queryOptions({ townId, cursor, limit: 20 }, { refetchInterval: LIVE_MS, placeholderData: keepPreviousData }));
-  const chart = useQuery(trpc.tick.history.queryOptions({ townId, limit: 100 }, { refetchInterval: LIVE_MS }));
+  const chart = useQuery(trpc.tick.chart.queryOptions({ townId, limit: 100 }, { refetchInterval: LIVE_MS }));
 
   return (
     <div className="space-y-6">

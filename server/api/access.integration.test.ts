@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "./root";
+import { createCallerFactory, type Context } from "./trpc";
 import { callerFor, testDb } from "../testing/db";
 import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factories";
 
@@ -160,6 +161,29 @@ describe("town access", () => {
     });
     await callerFor(owner).town.revokeInvite({ townId, email: "nobody@example.test" });
     expect(await callerFor(owner).town.invites({ townId })).toEqual([]);
+  });
+
+  it("the queries of one request share one membership lookup per town; a mutation always looks again", async () => {
+    const requestOf = (user: { id: string; email: string; name: string }) => {
+      const memberships: NonNullable<Context["memberships"]> = new Map();
+      const caller = createCallerFactory(appRouter)({ db: testDb(), user: { id: user.id, email: user.email, name: user.name }, memberships });
+      return { caller, memberships };
+    };
+    const batch = requestOf(member);
+    const [town] = await Promise.all([batch.caller.town.get({ townId }), batch.caller.rig.list({ townId }), batch.caller.notification.list({ townId })]);
+    expect(town).toMatchObject({ role: "member" });
+    expect([...batch.memberships.keys()]).toEqual([townId]);
+    // A stranger's batch is refused on every query, as without the sharing.
+    const strangers = requestOf(stranger);
+    expect(await codeOf(strangers.caller.town.get({ townId }))).toBe("NOT_FOUND");
+    expect(await codeOf(strangers.caller.rig.list({ townId }))).toBe("NOT_FOUND");
+    // The member becomes a viewer after the batch's queries: a mutation in the same request sees it.
+    await callerFor(owner).town.setMemberRole({ townId, userId: member.id, role: "viewer" });
+    try {
+      expect(await codeOf(batch.caller.bead.create({ townId, rigId, title: "after the demotion" }))).toBe("FORBIDDEN");
+    } finally {
+      await callerFor(owner).town.setMemberRole({ townId, userId: member.id, role: "member" });
+    }
   });
 
   it("rejects unknown input keys (strict inputs)", async () => {

@@ -19,10 +19,13 @@ import type { Role } from "../domain/types";
 export type { Role } from "../domain/types";
 /** `tickDeps` is optional: the routers that run the tick (dry run, replay) or talk to the runtime (agent stop,
  *  log) default to the app's `getTickDeps()`; tests pass doubles. */
-export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps };
+export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps; memberships?: Map<string, Promise<Membership | undefined>> };
 
+type Membership = { role: Role; id: string; name: string; owner_user_id: string };
+
+/** One context per HTTP request, so per batch: the queries of a batch share one membership lookup per town. */
 export async function createContext(opts: { headers: Headers }): Promise<Context> {
-  return { db: getDb(), user: await getSessionUser(opts.headers) };
+  return { db: getDb(), user: await getSessionUser(opts.headers), memberships: new Map() };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -75,16 +78,31 @@ const TownRefSchema = z.object({ townId: TownIdSchema });
 export type TownContext = Context & { user: SessionUser; town: { id: string; name: string; ownerUserId: string }; role: Role };
 
 /** Loads the town named by input.townId and the caller's role in it. */
-export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput }) => {
+export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput, type }) => {
   const ref = TownRefSchema.safeParse(await getRawInput());
   if (!ref.success) throw new TRPCError({ code: "BAD_REQUEST", message: "townId is required." });
   // Every town request pays this check, and pages poll: one plain statement on the pg pool (issue 7).
-  const { rows } = await getPool().query(
-    `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
-      WHERE m.town_id = $1 AND m.user_id = $2`,
-    [ref.data.townId, ctx.user.id],
-  );
-  const membership = rows[0] as { role: Role; id: string; name: string; owner_user_id: string } | undefined;
+  const lookup = () =>
+    getPool()
+      .query(
+        `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
+          WHERE m.town_id = $1 AND m.user_id = $2`,
+        [ref.data.townId, ctx.user.id],
+      )
+      .then(({ rows }) => rows[0] as Membership | undefined);
+  // The queries of one batched request (a page's first render sends 2–5 at once) share it (issue 15).
+  // Mutations always look again: one of them may have changed a membership earlier in the same batch.
+  let membership: Membership | undefined;
+  if (type === "query" && ctx.memberships) {
+    const key = ref.data.townId;
+    let pending = ctx.memberships.get(key);
+    if (!pending) {
+      pending = lookup();
+      ctx.memberships.set(key, pending);
+      pending.catch(() => ctx.memberships?.delete(key)); // a failed lookup is not remembered
+    }
+    membership = await pending;
+  } else membership = await lookup();
   if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "Town not found." });
   const town = { id: membership.id, name: membership.name, ownerUserId: membership.owner_user_id };
   return next({ ctx: { ...ctx, town, role: membership.role } });

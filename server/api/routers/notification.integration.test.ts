@@ -45,6 +45,23 @@ describe("notification router", () => {
     expect(await callerFor(member).notification.markRead({ townId, all: true })).toEqual({ marked: 0, unreadCount: 0 });
   });
 
+  it("pages rows equal to the table's, ties on the time broken by id; an empty list still counts", async () => {
+    const town = (await makeTown(db, member.id)).id;
+    const empty = await callerFor(member).notification.list({ townId: town });
+    expect(empty).toEqual({ items: [], unreadCount: 0, nextCursor: null });
+    const at = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 4; i++) await db.notification.create({ data: { townId: town, kind: "escalation", message: `same time ${i}`, createdAt: at } });
+    const seen = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<ReturnType<typeof callerFor>["notification"]["list"]>> = await callerFor(member).notification.list({ townId: town, limit: 3, cursor });
+      expect(page.unreadCount).toBe(4);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(await db.notification.findMany({ where: { townId: town }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }));
+  });
+
   it("notifications of another town are untouched", async () => {
     const other = await makeTown(db, member.id);
     const n = await db.notification.create({ data: { townId: other.id, kind: "mayor_notice", message: "elsewhere" } });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { router, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
 import { listNotifications, markNotificationsRead } from "../../services/notifications";
+import { getPool } from "../../db/pool";
 
 // The town's notifications (SPEC.md §3b): every member reads them; members mark them read.
 
@@ -14,7 +15,7 @@ export const notificationRouter = router({
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
-    .query(({ ctx, input }) => listNotifications(ctx.db, ctx.town.id, { unreadOnly: input.unreadOnly, cursor: input.cursor ?? undefined, limit: input.limit })),
+    .query(({ ctx, input }) => listNotifications(getPool(), ctx.town.id, { unreadOnly: input.unreadOnly, cursor: input.cursor ?? undefined, limit: input.limit })),
 
   markRead: townWriteProcedure
     .input(z.strictObject({ townId: TownIdSchema, ids: z.array(z.string().min(1).max(64)).max(500).optional(), all: z.literal(true).optional() }))

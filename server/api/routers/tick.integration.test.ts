@@ -81,6 +81,20 @@ describe("tick router", () => {
     await expect(caller.tick.history({ townId: town.id, cursor: "junk" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 
+  it("chart: the points the chart draws, newest first, the same ticks as the history", async () => {
+    const { db, viewer, town } = await setup();
+    const t0 = Date.now();
+    for (let i = 0; i < 4; i++) {
+      await db.tick.create({ data: { townId: town.id, startedAt: new Date(t0 - i * 60_000), finishedAt: new Date(t0 - i * 60_000 + 5), wallClockMs: 10 + i, eventsDrained: i, actions: [{ type: "x" }] } });
+    }
+    const caller = callerAs(viewer);
+    const chart = await caller.tick.chart({ townId: town.id, limit: 3 });
+    const history = await caller.tick.history({ townId: town.id, limit: 3 });
+    expect(chart.items).toEqual(history.items.map((t) => ({ startedAt: t.startedAt, wallClockMs: t.wallClockMs, eventsDrained: t.eventsDrained })));
+    expect(chart.items.map((p) => p.eventsDrained)).toEqual([0, 1, 2]);
+    expect((await callerAs(viewer).tick.chart({ townId: (await makeTown(db, viewer.id)).id })).items).toEqual([]);
+  });
+
   it("dry run is owner-only, shows what the next tick will do, and changes nothing (counts and checksums equal, no side effect)", async () => {
     const { owner, member, viewer, town, rig } = await setup();
     await callerAs(owner).bead.create({ townId: town.id, rigId: rig.id, title: "Dispatch me" });

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { router, townOwnerProcedure, townProcedure, TownIdSchema, type Context } from "../trpc";
 import { getTickDeps } from "../../tick/deps";
 import type { TickDeps } from "../../tick/types";
-import { dryRunTown, latestTick, listTicks, replayTown } from "../../services/ticks";
+import { dryRunTown, latestTick, listTickPoints, listTicks, replayTown } from "../../services/ticks";
+import { getPool } from "../../db/pool";
 
 // Tick history (any member) and the debug tools (owners only, SPEC.md §3b Roles): dry run and replay.
 
@@ -21,6 +22,11 @@ export const tickRouter = router({
       }),
     )
     .query(({ ctx, input }) => listTicks(ctx.db, ctx.town.id, { cursor: input.cursor ?? undefined, limit: input.limit })),
+
+  /** The chart's points only (started at, duration, events drained), newest first. */
+  chart: townProcedure
+    .input(z.strictObject({ townId: TownIdSchema, limit: z.number().int().min(1).max(100).default(60) }))
+    .query(({ ctx, input }) => listTickPoints(getPool(), ctx.town.id, input.limit)),
 
   latest: townProcedure.input(z.strictObject({ townId: TownIdSchema })).query(({ ctx }) => latestTick(ctx.db, ctx.town.id)),
 
