@@ -149,23 +149,30 @@ export class BatchTownRepo implements TownRepo {
     if (beadIds.length === 0 && agentIds.length === 0) return;
     await this.flush();
     const { rows } = await this.client.query(
-      `WITH a0 AS (SELECT m.current_hook_bead_id FROM agent_metadata m WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[])),
-            w AS (SELECT unnest($2::text[]) AS id UNION SELECT current_hook_bead_id FROM a0 WHERE current_hook_bead_id IS NOT NULL),
-            e1 AS (SELECT d.bead_id, d.depends_on_bead_id FROM w JOIN bead_dependencies d ON d.bead_id = w.id WHERE d.town_id = $1
-                   UNION SELECT d.bead_id, d.depends_on_bead_id FROM w JOIN bead_dependencies d ON d.depends_on_bead_id = w.id WHERE d.town_id = $1),
-            n1 AS (SELECT id FROM w UNION SELECT bead_id FROM e1 UNION SELECT depends_on_bead_id FROM e1),
-            e2 AS (SELECT d.bead_id, d.depends_on_bead_id, d.dependency_type, d.created_at FROM n1 JOIN bead_dependencies d ON d.bead_id = n1.id WHERE d.town_id = $1
-                   UNION SELECT d.bead_id, d.depends_on_bead_id, d.dependency_type, d.created_at FROM n1 JOIN bead_dependencies d ON d.depends_on_bead_id = n1.id WHERE d.town_id = $1),
-            n2 AS (SELECT id FROM n1 UNION SELECT bead_id FROM e2 UNION SELECT depends_on_bead_id FROM e2),
-            ag AS (SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[])
-                   UNION SELECT ${AGENT_COLUMNS} FROM n1 JOIN ${AGENT_FROM} ON m.current_hook_bead_id = n1.id WHERE m.town_id = $1)
-       SELECT (SELECT coalesce(json_agg(ag), '[]') FROM ag) AS agents,
-              (SELECT coalesce(json_agg(x), '[]') FROM (SELECT ${BEAD_COLUMNS} FROM n2 JOIN beads b ON b.bead_id = n2.id WHERE b.town_id = $1) x) AS beads,
-              (SELECT coalesce(json_agg(r), '[]') FROM n2 JOIN review_metadata r ON r.bead_id = n2.id WHERE r.town_id = $1) AS reviews,
-              (SELECT coalesce(json_agg(c), '[]') FROM n2 JOIN convoy_metadata c ON c.bead_id = n2.id WHERE c.town_id = $1) AS convoys,
+      // id sets travel as arrays joined through unnest: the planner then probes the indexes row by row instead
+      // of hashing the town's whole tables on a guessed set size (or comparing every row with a long array)
+      `WITH w AS (SELECT array(SELECT unnest($2::text[]) UNION
+                               SELECT m.current_hook_bead_id FROM agent_metadata m
+                                WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[]) AND m.current_hook_bead_id IS NOT NULL) AS ids),
+            e1 AS (SELECT d.bead_id, d.depends_on_bead_id FROM unnest((SELECT ids FROM w)) x(id) JOIN bead_dependencies d ON d.bead_id = x.id WHERE d.town_id = $1
+                   UNION SELECT d.bead_id, d.depends_on_bead_id FROM unnest((SELECT ids FROM w)) x(id) JOIN bead_dependencies d ON d.depends_on_bead_id = x.id WHERE d.town_id = $1),
+            n1 AS (SELECT array(SELECT unnest(ids) FROM w UNION SELECT bead_id FROM e1 UNION SELECT depends_on_bead_id FROM e1) AS ids),
+            e2 AS (SELECT d.bead_id, d.depends_on_bead_id, d.dependency_type, d.created_at
+                     FROM unnest((SELECT ids FROM n1)) x(id) JOIN bead_dependencies d ON d.bead_id = x.id WHERE d.town_id = $1
+                   UNION SELECT d.bead_id, d.depends_on_bead_id, d.dependency_type, d.created_at
+                     FROM unnest((SELECT ids FROM n1)) x(id) JOIN bead_dependencies d ON d.depends_on_bead_id = x.id WHERE d.town_id = $1),
+            n2 AS (SELECT array(SELECT unnest(ids) FROM n1 UNION SELECT bead_id FROM e2 UNION SELECT depends_on_bead_id FROM e2) AS ids)
+       SELECT (SELECT coalesce(json_agg(a), '[]') FROM (
+                 SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[])
+                 UNION ALL
+                 SELECT ${AGENT_COLUMNS} FROM unnest((SELECT ids FROM n1)) x(id) JOIN ${AGENT_FROM} ON m.current_hook_bead_id = x.id
+                  WHERE m.town_id = $1 AND NOT (m.bead_id = ANY($3::text[]))) a) AS agents,
+              (SELECT coalesce(json_agg(x), '[]') FROM (SELECT ${BEAD_COLUMNS} FROM unnest((SELECT ids FROM n2)) x(id) JOIN beads b ON b.bead_id = x.id WHERE b.town_id = $1) x) AS beads,
+              (SELECT coalesce(json_agg(r), '[]') FROM unnest((SELECT ids FROM n2)) x(id) JOIN review_metadata r ON r.bead_id = x.id WHERE r.town_id = $1) AS reviews,
+              (SELECT coalesce(json_agg(c), '[]') FROM unnest((SELECT ids FROM n2)) x(id) JOIN convoy_metadata c ON c.bead_id = x.id WHERE c.town_id = $1) AS convoys,
               (SELECT coalesce(json_agg(e2 ORDER BY e2.created_at), '[]') FROM e2) AS edges,
-              (SELECT coalesce(array_agg(id), '{}') FROM n1) AS complete,
-              (SELECT coalesce(array_agg(id), '{}') FROM n2) AS known`,
+              (SELECT ids FROM n1) AS complete,
+              (SELECT ids FROM n2) AS known`,
       [this.townId, beadIds, agentIds],
     );
     const r = rows[0];
