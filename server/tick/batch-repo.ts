@@ -107,6 +107,8 @@ export class BatchTownRepo implements TownRepo {
   private readonly rigs = new Map<string, Rig | null>();
   /** the mayor's id once asked (undefined: not known yet) */
   private mayorId: string | null | undefined = undefined;
+  /** what `prefetch` was asked for, until the first read that needs the graph around it */
+  private named: { beadIds: string[]; agentIds: string[] } | null = null;
   private newBeads: Record<string, unknown>[] = [];
   private newReviews: Record<string, unknown>[] = [];
   private newConvoys: Record<string, unknown>[] = [];
@@ -125,8 +127,9 @@ export class BatchTownRepo implements TownRepo {
     this.inner = new PgTownRepo(client, townId);
   }
 
-  /** Loads the rows the events name (ids from the event envelope and the usual payload keys) and their
-   *  neighbourhood in one statement. */
+  /** Loads the rows the events name (ids from the event envelope and the usual payload keys) in one statement.
+   *  Their dependencies and hooked agents are loaded by the first read that needs them (`load` with the graph),
+   *  for all of them at once: a batch that never asks (the light mix) does not pay for them. */
   async prefetch(events: { beadId: string | null; agentId: string | null; payload: unknown }[]): Promise<void> {
     const beadIds: unknown[] = [];
     const agentIds: unknown[] = [];
@@ -135,23 +138,33 @@ export class BatchTownRepo implements TownRepo {
       beadIds.push(e.beadId, p.mr_bead_id, p.bead_id, p.convoy_id);
       agentIds.push(e.agentId, p.agent_id);
     }
-    await this.load(ids(beadIds), ids(agentIds));
+    this.named = { beadIds: ids(beadIds), agentIds: ids(agentIds) };
+    await this.load(this.named.beadIds, this.named.agentIds, false);
   }
 
   /**
-   * One statement: the named agents; the named beads and the beads those agents are hooked to (w); every
-   * dependency touching them and the beads at the other end (n1); every dependency touching n1 and the beads
+   * One statement: the named agents; the named beads and the beads those agents are hooked to (w), with their
+   * reviews and convoys. With `graph`, also every dependency touching them and the beads at the other end (n1); every dependency touching n1 and the beads
    * at its other end (n2); the reviews and convoys of n2; every agent hooked to a bead of n1. For n1 the
    * dependency lists (both directions) and the hooked agents are then complete. Flushes first, so what it
    * reads includes every buffered write; rows already in the maps are kept (they equal what it reads).
    */
-  private async load(beadIds: string[], agentIds: string[]): Promise<void> {
+  private async load(beadIds: string[], agentIds: string[], graph: boolean): Promise<void> {
     if (beadIds.length === 0 && agentIds.length === 0) return;
     await this.flush();
+    // id sets travel as arrays joined through unnest: the planner then probes the indexes row by row instead
+    // of hashing the town's whole tables on a guessed set size (or comparing every row with a long array)
     const { rows } = await this.client.query(
-      // id sets travel as arrays joined through unnest: the planner then probes the indexes row by row instead
-      // of hashing the town's whole tables on a guessed set size (or comparing every row with a long array)
-      `WITH w AS (SELECT array(SELECT unnest($2::text[]) UNION
+      !graph
+        ? `WITH w AS (SELECT array(SELECT unnest($2::text[]) UNION
+                                   SELECT m.current_hook_bead_id FROM agent_metadata m
+                                    WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[]) AND m.current_hook_bead_id IS NOT NULL) AS ids)
+           SELECT (SELECT coalesce(json_agg(a), '[]') FROM (SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[])) a) AS agents,
+                  (SELECT coalesce(json_agg(x), '[]') FROM (SELECT ${BEAD_COLUMNS} FROM unnest((SELECT ids FROM w)) x(id) JOIN beads b ON b.bead_id = x.id WHERE b.town_id = $1) x) AS beads,
+                  (SELECT coalesce(json_agg(r), '[]') FROM unnest((SELECT ids FROM w)) x(id) JOIN review_metadata r ON r.bead_id = x.id WHERE r.town_id = $1) AS reviews,
+                  (SELECT coalesce(json_agg(c), '[]') FROM unnest((SELECT ids FROM w)) x(id) JOIN convoy_metadata c ON c.bead_id = x.id WHERE c.town_id = $1) AS convoys,
+                  '[]'::json AS edges, '{}'::text[] AS complete, (SELECT ids FROM w) AS known`
+        :       `WITH w AS (SELECT array(SELECT unnest($2::text[]) UNION
                                SELECT m.current_hook_bead_id FROM agent_metadata m
                                 WHERE m.town_id = $1 AND m.bead_id = ANY($3::text[]) AND m.current_hook_bead_id IS NOT NULL) AS ids),
             e1 AS (SELECT d.bead_id, d.depends_on_bead_id FROM unnest((SELECT ids FROM w)) x(id) JOIN bead_dependencies d ON d.bead_id = x.id WHERE d.town_id = $1
@@ -231,6 +244,7 @@ export class BatchTownRepo implements TownRepo {
     this.forgetRows();
     for (const t of [this.beads, this.agents, this.reviews, this.convoys] as Table<unknown>[]) t.dirty.clear();
     this.rigs.clear();
+    this.named = null;
     this.newBeads = [];
     this.newReviews = [];
     this.newConvoys = [];
@@ -478,7 +492,10 @@ export class BatchTownRepo implements TownRepo {
   private async fromMaps<T>(beadId: string, answer: () => T | null, fallback: () => Promise<T>): Promise<T> {
     const first = answer();
     if (first !== null) return first;
-    await this.load([beadId], []);
+    // the first miss loads the graph around every bead the batch names (and this one); later misses, this one's
+    const named = this.named;
+    this.named = null;
+    await this.load(named ? [...named.beadIds, beadId] : [beadId], named?.agentIds ?? [], true);
     return answer() ?? (await this.direct(fallback));
   }
 
