@@ -92,6 +92,14 @@ function ids(values: unknown[]): string[] {
 
 const byCreatedAt = <T extends { createdAt: Date }>(a: T, b: T) => a.createdAt.getTime() - b.createdAt.getTime();
 
+/** What the units of work of one drain share: rigs (never written through the port, so what the drain first
+ *  read holds for its whole transaction) and whether the runs so far needed the dependency graph (then the
+ *  next run's prefetch loads it at once instead of in a second statement). */
+export class DrainMemo {
+  readonly rigs = new Map<string, Rig | null>();
+  wantsGraph = false;
+}
+
 export class BatchTownRepo implements TownRepo {
   private readonly inner: PgTownRepo;
   private readonly beads = table<Bead>(BEAD_PATCH, "beads", "bead_id");
@@ -104,7 +112,6 @@ export class BatchTownRepo implements TownRepo {
   private readonly dependedOn = new Map<string, Edge[]>();
   /** beads every hooked agent of which is in the agent map (listAgentsHookedTo answers by scanning it) */
   private readonly hookComplete = new Set<string>();
-  private readonly rigs = new Map<string, Rig | null>();
   /** the mayor's id once asked (undefined: not known yet) */
   private mayorId: string | null | undefined = undefined;
   /** what `prefetch` was asked for, until the first read that needs the graph around it */
@@ -123,6 +130,7 @@ export class BatchTownRepo implements TownRepo {
   constructor(
     private readonly client: SqlClient,
     readonly townId: string,
+    private readonly memo: DrainMemo = new DrainMemo(),
   ) {
     this.inner = new PgTownRepo(client, townId);
   }
@@ -139,7 +147,9 @@ export class BatchTownRepo implements TownRepo {
       agentIds.push(e.agentId, p.agent_id);
     }
     this.named = { beadIds: ids(beadIds), agentIds: ids(agentIds) };
-    await this.load(this.named.beadIds, this.named.agentIds, false);
+    const graph = this.memo.wantsGraph;
+    await this.load(this.named.beadIds, this.named.agentIds, graph);
+    if (graph) this.named = null;
   }
 
   /**
@@ -243,7 +253,6 @@ export class BatchTownRepo implements TownRepo {
   discard(): void {
     this.forgetRows();
     for (const t of [this.beads, this.agents, this.reviews, this.convoys] as Table<unknown>[]) t.dirty.clear();
-    this.rigs.clear();
     this.named = null;
     this.newBeads = [];
     this.newReviews = [];
@@ -460,10 +469,11 @@ export class BatchTownRepo implements TownRepo {
   getConvoy(convoyBeadId: string) {
     return this.cached(this.convoys, convoyBeadId, () => this.inner.getConvoy(convoyBeadId));
   }
-  /** Rigs and the town's settings are not written through the port: what the first read saw holds for the batch. */
+  /** Rigs and the town's settings are not written through the port: what the drain first read holds for it. */
   async getRig(id: string) {
-    if (!this.rigs.has(id)) this.rigs.set(id, await this.inner.getRig(id));
-    const rig = this.rigs.get(id) ?? null;
+    const rigs = this.memo.rigs;
+    if (!rigs.has(id)) rigs.set(id, await this.inner.getRig(id));
+    const rig = rigs.get(id) ?? null;
     return rig === null ? null : structuredClone(rig);
   }
   async findMayor() {
@@ -495,6 +505,7 @@ export class BatchTownRepo implements TownRepo {
     // the first miss loads the graph around every bead the batch names (and this one); later misses, this one's
     const named = this.named;
     this.named = null;
+    this.memo.wantsGraph = true;
     await this.load(named ? [...named.beadIds, beadId] : [beadId], named?.agentIds ?? [], true);
     return answer() ?? (await this.direct(fallback));
   }

@@ -7,7 +7,7 @@ import { outbound } from "../domain/notify";
 import { notifyMayor } from "../domain/operations";
 import type { TownRepo } from "../domain/repo";
 import type { TownEventRow } from "../domain/types";
-import { BatchFlushError, BatchTownRepo } from "./batch-repo";
+import { BatchFlushError, BatchTownRepo, DrainMemo } from "./batch-repo";
 import { PgTownRepo } from "./pg-repo";
 import type { TickTx } from "./tx";
 
@@ -98,8 +98,8 @@ type RunOutcome =
 
 /** Applies `rows` in order through one unit of work (BatchTownRepo) and flushes it. Does not open or close a
  *  transaction: the caller rolls back (whole transaction or savepoint) when it does not come back ok. */
-async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn): Promise<RunOutcome> {
-  const repo = new BatchTownRepo(client, townId);
+async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn, memo: DrainMemo): Promise<RunOutcome> {
+  const repo = new BatchTownRepo(client, townId, memo);
   const applied: { row: Row; actions: Action[] }[] = [];
   try {
     await repo.prefetch(rows);
@@ -129,6 +129,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
   const redact = options.redact ?? ((text: string) => text);
   const errorText = (err: unknown) => redact(errorTextOf(err));
   const result: DrainResult = { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
+  const memo = new DrainMemo(); // shared by the drain's units of work (rigs; whether they need the graph)
   let afterSeq = "0";
   let seen = 0;
 
@@ -152,7 +153,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
       let outcome: RunOutcome | null = null;
       try {
         await tx.run(async () => {
-          outcome = await applyRun(tx.client, townId, batch, now, options.apply);
+          outcome = await applyRun(tx.client, townId, batch, now, options.apply, memo);
           if (!outcome.ok) throw new RolledBack();
           await markProcessed(tx, batch.map((r) => r.id), now);
         });
@@ -216,7 +217,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
           await tx.begin();
           let outcome: RunOutcome;
           try {
-            outcome = await applyRun(tx.client, townId, run, now, options.apply);
+            outcome = await applyRun(tx.client, townId, run, now, options.apply, memo);
           } catch (err) {
             await tx.rollback();
             throw err;
