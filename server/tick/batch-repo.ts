@@ -127,12 +127,59 @@ export class BatchTownRepo implements TownRepo {
   private outbound: OutboundMessage[] = [];
   private nudges: NewNudge[] = [];
 
+  private readonly client: SqlClient;
+  /** undo steps of the current event's changes to the maps (null outside beginEvent/endEvent) */
+  private journal: (() => void)[] | null = null;
+  /** lengths of the insert buffers when the current event began */
+  private marks: number[] = [];
+  /** the current event reached the database (a flush or a direct write ran, or a statement failed): its
+   *  changes can no longer be undone in memory */
+  private tainted = false;
+
   constructor(
-    private readonly client: SqlClient,
+    client: SqlClient,
     readonly townId: string,
     private readonly memo: DrainMemo = new DrainMemo(),
   ) {
-    this.inner = new PgTownRepo(client, townId);
+    // a failed statement aborts the transaction: only a savepoint rollback recovers from that
+    this.client = {
+      query: (async (...args: Parameters<SqlClient["query"]>) => {
+        try {
+          return await client.query(...args);
+        } catch (err) {
+          this.tainted = true;
+          throw err;
+        }
+      }) as SqlClient["query"],
+    };
+    this.inner = new PgTownRepo(this.client, townId);
+  }
+
+  private lists(): unknown[][] {
+    return [this.newBeads, this.newReviews, this.newConvoys, this.newEscalations, this.newDependencies, this.beadEvents, this.notifications, this.outbound, this.nudges];
+  }
+
+  /** Starts recording one event's changes so that `undoEvent` can take them back. */
+  beginEvent(): void {
+    this.journal = [];
+    this.marks = this.lists().map((l) => l.length);
+    this.tainted = false;
+  }
+  endEvent(): void {
+    this.journal = null;
+  }
+  /** Takes back what the current event buffered — as if it had run in its own savepoint that was rolled back —
+   *  and returns true; false when it cannot (the event reached the database: the caller rolls back instead). */
+  undoEvent(): boolean {
+    const journal = this.journal;
+    this.journal = null;
+    if (!journal || this.tainted) return false;
+    for (let i = journal.length - 1; i >= 0; i--) journal[i]();
+    this.lists().forEach((l, i) => (l.length = this.marks[i]));
+    return true;
+  }
+  private undo(step: () => void) {
+    this.journal?.push(step);
   }
 
   /** Loads the rows the events name (ids from the event envelope and the usual payload keys) in one statement.
@@ -240,6 +287,7 @@ export class BatchTownRepo implements TownRepo {
   /** Writes every buffered insert and update. */
   async flush(): Promise<void> {
     if (!this.hasPending()) return;
+    this.tainted = true;
     try {
       await this.flushNewBeads();
       for (const t of [this.beads, this.agents, this.reviews, this.convoys] as Table<unknown>[]) await this.flushUpdates(t);
@@ -449,9 +497,18 @@ export class BatchTownRepo implements TownRepo {
       defined[k] = v;
     }
     if (Object.keys(defined).length === 0) return defined;
-    t.dirty.set(id, { ...(t.dirty.get(id) ?? {}), ...defined });
-    const row = t.cache.get(id);
-    if (row) for (const [k, v] of Object.entries(defined)) (row as Patch)[k] = stored(v, t.map[k]);
+    const before = t.dirty.get(id);
+    t.dirty.set(id, { ...(before ?? {}), ...defined });
+    this.undo(() => (before ? t.dirty.set(id, before) : t.dirty.delete(id)));
+    const row = t.cache.get(id) as Patch | null | undefined;
+    if (row) {
+      const previous: Patch = {};
+      for (const [k, v] of Object.entries(defined)) {
+        previous[k] = row[k];
+        row[k] = stored(v, t.map[k]);
+      }
+      this.undo(() => Object.assign(row, previous));
+    }
     return defined;
   }
 
@@ -564,12 +621,17 @@ export class BatchTownRepo implements TownRepo {
     const written = this.buffer(this.beads, id, patch);
     // an agent's name is its bead's title
     const agent = this.agents.cache.get(id);
-    if (agent && typeof written.title === "string") agent.name = written.title;
+    if (agent && typeof written.title === "string") {
+      const name = agent.name;
+      agent.name = written.title;
+      this.undo(() => (agent.name = name));
+    }
   }
   async updateAgent(id: string, patch: AgentPatch) {
     const written = this.buffer(this.agents, id, patch);
     // hooked to a bead while not in the map: the map no longer knows every agent hooked to that bead
-    if (typeof written.currentHookBeadId === "string" && !this.agents.cache.get(id)) this.hookComplete.delete(written.currentHookBeadId);
+    const hook = written.currentHookBeadId;
+    if (typeof hook === "string" && !this.agents.cache.get(id) && this.hookComplete.delete(hook)) this.undo(() => this.hookComplete.add(hook));
   }
   async updateReview(mrBeadId: string, patch: ReviewPatch) {
     this.buffer(this.reviews, mrBeadId, patch);
@@ -693,6 +755,12 @@ export class BatchTownRepo implements TownRepo {
     this.dependsOn.set(id, []);
     this.dependedOn.set(id, []);
     this.hookComplete.add(id);
+    this.undo(() => {
+      for (const t of [this.beads, this.reviews, this.convoys] as Table<unknown>[]) t.cache.delete(id);
+      this.dependsOn.delete(id);
+      this.dependedOn.delete(id);
+      this.hookComplete.delete(id);
+    });
     return structuredClone(bead);
   }
 
@@ -708,10 +776,12 @@ export class BatchTownRepo implements TownRepo {
     const edge: Edge = { beadId: dep.beadId, dependsOnBeadId: dep.dependsOnBeadId, type: dep.dependencyType, createdAt: new Date(dep.createdAt) };
     this.pendingPairs.add(pair);
     this.newDependencies.push(edge);
-    if (from || to) {
-      from?.push(edge);
-      to?.push(edge);
-    }
+    from?.push(edge);
+    to?.push(edge);
+    this.undo(() => {
+      this.pendingPairs.delete(pair);
+      for (const list of [from, to]) if (list) list.splice(list.lastIndexOf(edge), 1);
+    });
     // neither list known: neither needs the edge (a later load flushes it first)
   }
   async insertBeadEvent(e: BeadEventRecord) {
@@ -752,6 +822,7 @@ export class BatchTownRepo implements TownRepo {
     return this.direct(() => this.inner.listActiveBeadsWithLabel(label));
   }
   async insertAgent(input: NewAgent): Promise<Agent> {
+    this.tainted = true;
     const agent = await this.direct(() => this.inner.insertAgent(input));
     this.agents.cache.set(agent.id, structuredClone(agent));
     this.beads.cache.delete(agent.id);
@@ -759,6 +830,7 @@ export class BatchTownRepo implements TownRepo {
     return agent;
   }
   async deleteAgent(id: string) {
+    this.tainted = true;
     await this.direct(() => this.inner.deleteAgent(id));
     // the delete cascades (metadata, nudges, dependencies, hooks): forget every row rather than guess
     this.forgetRows();

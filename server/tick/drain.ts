@@ -14,9 +14,13 @@ import type { TickTx } from "./tx";
 // Phase 0 — drain the town's event queue in `seq` order (SPEC.md §2, §3b):
 // - a batch of events is applied in one transaction (one commit per batch, not per event), through a unit of
 //   work that reads the batch's rows in one statement and writes them back in a few (batch-repo.ts);
-// - when an event of the batch throws, the batch is rolled back and applied again as runs of good events
-//   between the failing ones (each run through the unit of work, in a savepoint), so a failing event costs
-//   its own retry and a re-run of the events before it — O(failures), not one savepoint per event;
+// - when an event of the batch throws before its writes reached the database (a domain error, a value Postgres
+//   would refuse — what poison events do), the unit of work takes its buffered writes back in memory, exactly
+//   as a savepoint rollback would, and the batch goes on: the event is counted after the batch's flush;
+// - when an event throws after reaching the database (a failed statement, a flush mid-event), the batch is
+//   rolled back and applied again as runs of good events between the failing ones (each run through the unit
+//   of work, in a savepoint), so a failing event costs its own retry and a re-run of the events before it —
+//   O(failures), not one savepoint per event;
 // - a failure increments retry_count atomically and records last_error; at MAX_EVENT_RETRIES (3) — or at
 //   once for entity_not_found / invalid_payload, which can never succeed — the event is poisoned: kept, with
 //   poisoned_at / poison_reason / last_error, processed_at left NULL, skipped by later drains, and reported
@@ -92,7 +96,7 @@ const RUN_CHUNK = 50;
 
 /** What one attempt at a run of events did: all applied (and flushed), or stopped at a failing event. */
 type RunOutcome =
-  | { ok: true; applied: { row: Row; actions: Action[] }[] }
+  | { ok: true; applied: { row: Row; actions: Action[] }[]; failed: { row: Row; error: unknown }[] }
   | { ok: false; failedAt: number; error: unknown }
   | { ok: false; flushFailed: true; error: BatchFlushError };
 
@@ -101,14 +105,23 @@ type RunOutcome =
 async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn, memo: DrainMemo): Promise<RunOutcome> {
   const repo = new BatchTownRepo(client, townId, memo);
   const applied: { row: Row; actions: Action[] }[] = [];
+  const failed: { row: Row; error: unknown }[] = [];
   try {
     await repo.prefetch(rows);
     for (let i = 0; i < rows.length; i++) {
+      repo.beginEvent();
       try {
         applied.push({ row: rows[i], actions: await apply(repo, parseTownEvent(rows[i]), now) });
+        repo.endEvent();
       } catch (error) {
         // a failed flush of earlier events' writes surfaced here: it is not this event's failure
         if (error instanceof BatchFlushError) return { ok: false, flushFailed: true, error };
+        // failed before reaching the database (a domain error, a value Postgres would refuse): its buffered
+        // writes are taken back as a savepoint rollback would, and the run goes on without it
+        if (repo.undoEvent()) {
+          failed.push({ row: rows[i], error });
+          continue;
+        }
         return { ok: false, failedAt: i, error };
       }
     }
@@ -119,7 +132,7 @@ async function applyRun(client: TickTx["client"], townId: string, rows: Row[], n
   } finally {
     repo.discard();
   }
-  return { ok: true, applied };
+  return { ok: true, applied, failed };
 }
 
 export async function drainEvents(tx: TickTx, townId: string, now: Date, options: DrainOptions): Promise<DrainResult> {
@@ -130,6 +143,21 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
   const errorText = (err: unknown) => redact(errorTextOf(err));
   const result: DrainResult = { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
   const memo = new DrainMemo(); // shared by the drain's units of work (rigs; whether they need the graph)
+  /** Counts a failed apply: a retry, or poison (at once for errors that can never succeed). */
+  const handleFailure = async (row: Row, err: unknown) => {
+    const immediate = immediatePoisonReason(err);
+    if (immediate) {
+      await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
+      return;
+    }
+    const { rows: counted } = await tx.client.query(
+      `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
+      [row.id, errorText(err)],
+    );
+    const retries = counted[0].retry_count as number;
+    if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
+    else result.failed += 1;
+  };
   let afterSeq = "0";
   let seen = 0;
 
@@ -155,7 +183,9 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
         await tx.run(async () => {
           outcome = await applyRun(tx.client, townId, batch, now, options.apply, memo);
           if (!outcome.ok) throw new RolledBack();
-          await markProcessed(tx, batch.map((r) => r.id), now);
+          await markProcessed(tx, outcome.applied.map(({ row }) => row.id), now);
+          // events that failed before reaching the database were taken back in memory: counted here
+          for (const { row, error } of outcome.failed) await handleFailure(row, error);
         });
       } catch (err) {
         if (!(err instanceof RolledBack)) throw err;
@@ -177,20 +207,6 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     // savepoint per event of the whole batch (issue 15). Good events are applied exactly once, in order.
     await tx.run(async () => {
       const processed: string[] = [];
-      const handleFailure = async (row: Row, err: unknown) => {
-        const immediate = immediatePoisonReason(err);
-        if (immediate) {
-          await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
-          return;
-        }
-        const { rows: counted } = await tx.client.query(
-          `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
-          [row.id, errorText(err)],
-        );
-        const retries = counted[0].retry_count as number;
-        if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
-        else result.failed += 1;
-      };
       const stopsRun = (row: Row) => row.retryCount >= MAX_EVENT_RETRIES || failures.has(row.id);
 
       // Applies `part` in order, isolating failures: runs of good events through the unit of work, each in a
@@ -228,6 +244,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
               processed.push(r.id);
               collect(result, r, actions);
             }
+            for (const { row: r, error } of outcome.failed) await handleFailure(r, error);
             i = end;
             continue;
           }
