@@ -158,6 +158,33 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
     else result.failed += 1;
   };
+  /** The same for the failures of a run that were taken back in memory, set-based: one statement counts the
+   *  retries, and the poisonings' mail, notifications and outbox rows go through one unit of work. */
+  const handleFailures = async (failed: { row: Row; error: unknown }[]) => {
+    if (failed.length <= 1) {
+      for (const { row, error } of failed) await handleFailure(row, error);
+      return;
+    }
+    const retried = failed.filter(({ error }) => !immediatePoisonReason(error));
+    const counts = new Map<string, number>();
+    if (retried.length) {
+      const { rows: counted } = await tx.client.query(
+        `UPDATE town_events t SET retry_count = t.retry_count + 1, last_error = v.last_error
+           FROM jsonb_to_recordset($1::jsonb) AS v(event_id text, last_error text)
+          WHERE t.event_id = v.event_id RETURNING t.event_id, t.retry_count`,
+        [JSON.stringify(retried.map(({ row, error }) => ({ event_id: row.id, last_error: errorText(error) })))],
+      );
+      for (const r of counted) counts.set(r.event_id as string, r.retry_count as number);
+    }
+    const poisoned: Poisoning[] = [];
+    for (const { row, error } of failed) {
+      const immediate = immediatePoisonReason(error);
+      const retries = immediate ? row.retryCount : counts.get(row.id)!;
+      if (immediate || retries >= MAX_EVENT_RETRIES) poisoned.push({ row, reason: immediate ?? "max_retries", retries, error: errorText(error), cause: error });
+      else result.failed += 1;
+    }
+    await poisonAll(tx, townId, memo, poisoned, now, result);
+  };
   let afterSeq = "0";
   let seen = 0;
 
@@ -185,7 +212,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
           if (!outcome.ok) throw new RolledBack();
           await markProcessed(tx, outcome.applied.map(({ row }) => row.id), now);
           // events that failed before reaching the database were taken back in memory: counted here
-          for (const { row, error } of outcome.failed) await handleFailure(row, error);
+          await handleFailures(outcome.failed);
         });
       } catch (err) {
         if (!(err instanceof RolledBack)) throw err;
@@ -244,7 +271,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
               processed.push(r.id);
               collect(result, r, actions);
             }
-            for (const { row: r, error } of outcome.failed) await handleFailure(r, error);
+            await handleFailures(outcome.failed);
             i = end;
             continue;
           }
@@ -314,4 +341,40 @@ async function poison(
     await tx.rollback();
   }
   result.poisoned.push({ eventId: row.id, eventType: row.eventType, reason, error, cause });
+}
+
+interface Poisoning {
+  row: Row;
+  reason: PoisonReason;
+  retries: number;
+  error: string;
+  cause: unknown;
+}
+
+/** poison() for several events at once: one UPDATE marks them, and their mail to the mayor, notifications and
+ *  outbox rows are written through one unit of work in one savepoint (same rows as one poison() each). */
+async function poisonAll(tx: TickTx, townId: string, memo: DrainMemo, list: Poisoning[], now: Date, result: DrainResult) {
+  if (list.length === 0) return;
+  await tx.client.query(
+    `UPDATE town_events t SET poisoned_at = $1, poison_reason = v.reason, last_error = v.error, retry_count = v.retries
+       FROM jsonb_to_recordset($2::jsonb) AS v(event_id text, reason text, error text, retries int)
+      WHERE t.event_id = v.event_id`,
+    [now, JSON.stringify(list.map((p) => ({ event_id: p.row.id, reason: p.reason, error: p.error, retries: p.retries })))],
+  );
+  await tx.begin();
+  const repo = new BatchTownRepo(tx.client, townId, memo);
+  try {
+    for (const { row, reason, error } of list) {
+      const text = `Event ${row.eventType} (${row.id}) was poisoned (${reason}): ${error}. It is kept in the poison inbox; requeue, edit or discard it there.`;
+      await repo.insertOutbound(outbound.poisonedEvent({ id: row.id, eventType: row.eventType, beadId: row.beadId }, text, now));
+      await notifyMayor(repo, text, "poisoned_event", now, row.beadId);
+    }
+    await repo.flush();
+    await tx.commit();
+  } catch {
+    await tx.rollback();
+  } finally {
+    repo.discard();
+  }
+  for (const { row, reason, error, cause } of list) result.poisoned.push({ eventId: row.id, eventType: row.eventType, reason, error, cause });
 }
