@@ -90,6 +90,17 @@ function ids(values: unknown[]): string[] {
   return [...new Set(values.filter((v): v is string => typeof v === "string" && v.length > 0))];
 }
 
+/** A deep copy of what the maps hold — plain objects, arrays, Dates and primitives only (rows as the database
+ *  returns them) — several times cheaper than structuredClone on the drain's hot path. */
+function copy<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 const byCreatedAt = <T extends { createdAt: Date }>(a: T, b: T) => a.createdAt.getTime() - b.createdAt.getTime();
 
 /** What the units of work of one drain share: rigs (never written through the port, so what the drain first
@@ -485,7 +496,7 @@ export class BatchTownRepo implements TownRepo {
       t.cache.set(id, await load());
     }
     const hit = t.cache.get(id) ?? null;
-    return hit === null ? null : structuredClone(hit);
+    return hit === null ? null : copy(hit);
   }
 
   private buffer<T>(t: Table<T>, id: string, patch: object): Patch {
@@ -531,7 +542,7 @@ export class BatchTownRepo implements TownRepo {
     const rigs = this.memo.rigs;
     if (!rigs.has(id)) rigs.set(id, await this.inner.getRig(id));
     const rig = rigs.get(id) ?? null;
-    return rig === null ? null : structuredClone(rig);
+    return rig === null ? null : copy(rig);
   }
   async findMayor() {
     if (this.mayorId === undefined) {
@@ -552,7 +563,7 @@ export class BatchTownRepo implements TownRepo {
       if (!bead) return null;
       out.push(bead);
     }
-    return structuredClone(out);
+    return copy(out);
   }
 
   /** Answers from the maps, else loads the bead's neighbourhood (after a flush) and answers again, else asks SQL. */
@@ -597,7 +608,7 @@ export class BatchTownRepo implements TownRepo {
           if (review === undefined) return null;
           if (review) out.push({ bead, review });
         }
-        return structuredClone(out.sort((a, b) => byCreatedAt(a.bead, b.bead)));
+        return copy(out.sort((a, b) => byCreatedAt(a.bead, b.bead)));
       },
       () => this.inner.listMrsTracking(beadId),
     );
@@ -609,7 +620,7 @@ export class BatchTownRepo implements TownRepo {
         if (!this.hookComplete.has(beadId)) return null;
         const out: Agent[] = [];
         for (const a of this.agents.cache.values()) if (a && a.currentHookBeadId === beadId) out.push(a);
-        return structuredClone(out);
+        return copy(out);
       },
       () => this.inner.listAgentsHookedTo(beadId),
     );
@@ -761,7 +772,7 @@ export class BatchTownRepo implements TownRepo {
       this.dependedOn.delete(id);
       this.hookComplete.delete(id);
     });
-    return structuredClone(bead);
+    return copy(bead);
   }
 
   async insertDependency(dep: NewDependency) {
