@@ -164,9 +164,14 @@ describe("drain: failing events inside a batch", () => {
     const withBead = events.filter((e) => e.beadId);
     const inMemory = new Set([withBead[0].id, withBead[3].id, withBead[4].id, events[events.length - 1].id]);
     const reachedDb = new Set([withBead[7].id]);
+    const tries = new Map<string, number>();
     const apply: ApplyEventFn = async (repo, event, now) => {
+      tries.set(event.id!, (tries.get(event.id!) ?? 0) + 1);
+      const failing = inMemory.has(event.id!) || reachedDb.has(event.id!);
+      // reads first: a read that misses the unit of work's maps flushes, and then the event has reached the database
+      const hooked = failing && event.beadId ? await repo.listAgentsHookedTo(event.beadId) : [];
       const actions = await applyEvent(repo, event, now);
-      if (!inMemory.has(event.id!) && !reachedDb.has(event.id!)) return actions;
+      if (!failing) return actions;
       const beadId = event.beadId ?? (await repo.listAgentNames(), null);
       const target = beadId ? await repo.getBead(beadId) : null;
       if (target) {
@@ -176,7 +181,7 @@ describe("drain: failing events inside a batch", () => {
         await repo.insertDependency({ beadId: target.id, dependsOnBeadId: created.id, dependencyType: "blocks", createdAt: now });
         await repo.insertBeadEvent({ beadId: target.id, agentId: null, eventType: "status_changed", oldValue: null, newValue: null, metadata: {}, createdAt: now });
         await repo.insertNotification({ kind: "escalation", message: "from a failing event", beadId: target.id, eventId: null, createdAt: now });
-        for (const agent of await repo.listAgentsHookedTo(target.id)) {
+        for (const agent of hooked) {
           await repo.updateAgent(agent.id, { currentHookBeadId: created.id, status: "working" });
           await repo.insertNudge({ agentBeadId: agent.id, message: "from a failing event", mode: "immediate", priority: "normal", source: "test", createdAt: now, expiresAt: null });
         }
@@ -189,7 +194,11 @@ describe("drain: failing events inside a batch", () => {
       const ref = await reference(client, townId, seeded, apply);
       const failing = new Set([...inMemory, ...reachedDb]);
       expect(new Set(ref.failed)).toEqual(failing);
+      tries.clear();
       const result = await drainOnce(client, townId, apply, 500);
+      // every failing event was tried exactly once in the drain, even those before the one that forced the
+      // savepoint path
+      for (const id of failing) expect(tries.get(id)).toBe(1);
       expect(result.failed).toBe(failing.size);
       expect(result.drained).toBe(ref.total - failing.size);
       expect(domainRows(await snapshot(client, townId, seeded))).toEqual(ref.rows);

@@ -97,7 +97,7 @@ const RUN_CHUNK = 50;
 /** What one attempt at a run of events did: all applied (and flushed), or stopped at a failing event. */
 type RunOutcome =
   | { ok: true; applied: { row: Row; actions: Action[] }[]; failed: { row: Row; error: unknown }[] }
-  | { ok: false; failedAt: number; error: unknown }
+  | { ok: false; failedAt: number; error: unknown; failed: { row: Row; error: unknown }[] }
   | { ok: false; flushFailed: true; error: BatchFlushError };
 
 /** Applies `rows` in order through one unit of work (BatchTownRepo) and flushes it. Does not open or close a
@@ -122,7 +122,7 @@ async function applyRun(client: TickTx["client"], townId: string, rows: Row[], n
           failed.push({ row: rows[i], error });
           continue;
         }
-        return { ok: false, failedAt: i, error };
+        return { ok: false, failedAt: i, error, failed };
       }
     }
     await repo.flush();
@@ -223,7 +223,11 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
         result.drained += done.applied.length;
         continue;
       }
-      if (done && !done.ok && "failedAt" in done) failures.set(batch[done.failedAt].id, done.error);
+      if (done && !done.ok && "failedAt" in done) {
+        // the events before it that failed in memory keep their failure too: each is tried once per tick
+        for (const { row, error } of done.failed) failures.set(row.id, error);
+        failures.set(batch[done.failedAt].id, done.error);
+      }
     }
 
     // Some event failed (or sits at the retry limit): the batch again, in one transaction, as runs of good
@@ -277,6 +281,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
           }
           await tx.rollback();
           if ("failedAt" in outcome) {
+            for (const { row: r, error } of outcome.failed) failures.set(r.id, error);
             failures.set(run[outcome.failedAt].id, outcome.error); // the next pass applies the run up to it
             continue;
           }
