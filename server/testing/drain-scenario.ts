@@ -46,12 +46,20 @@ export async function seedScenario(options: ScenarioOptions = {}) {
   const m2 = await bead({ type: "merge_request", title: "m2", status: "in_progress", metadata: { poll_null_count: 3 } });
   await db.reviewMetadata.create({ data: { beadId: m1.id, townId: t, branch: "b-m1" } });
   await db.reviewMetadata.create({ data: { beadId: m2.id, townId: t, branch: "b-m2", prUrl: "https://github.com/example/repo/pull/2" } });
+  // the working mix (issue 15): a second MR on i3 (closed as superseded when m2 merges, after feedback made a
+  // bead blocking it), a bead cancelled under a working polecat, a polecat done on a bead no convoy tracks
+  // (its MR targets the rig's default branch)
+  const m3 = await bead({ type: "merge_request", title: "m3", status: "in_progress" });
+  await db.reviewMetadata.create({ data: { beadId: m3.id, townId: t, branch: "b-m3", prUrl: "https://github.com/example/repo/pull/3" } });
+  const i6 = await bead({ title: "i6", status: "in_progress" });
+  const i7 = await bead({ title: "i7", status: "in_progress" });
   await db.beadDependency.createMany({
     data: [
       { townId: t, beadId: i1.id, dependsOnBeadId: convoy.id, dependencyType: "tracks" },
       { townId: t, beadId: i4.id, dependsOnBeadId: convoy.id, dependencyType: "tracks" },
       { townId: t, beadId: m2.id, dependsOnBeadId: i3.id, dependencyType: "tracks" },
       { townId: t, beadId: m1.id, dependsOnBeadId: i2.id, dependencyType: "tracks" },
+      { townId: t, beadId: m3.id, dependsOnBeadId: i3.id, dependencyType: "tracks" },
     ],
   });
   const p1 = await agent("Toast", "polecat", "working", i1.id);
@@ -59,6 +67,8 @@ export async function seedScenario(options: ScenarioOptions = {}) {
   const p3 = await agent("Birch", "polecat", "idle", null);
   const p4 = await agent("Shadow", "polecat", "working", i5.id);
   const refinery = await agent("refinery", "refinery", "working", m1.id);
+  const p5 = await agent("Cedar", "polecat", "working", i6.id);
+  const p6 = await agent("Elm", "polecat", "working", i7.id);
   const ev = (eventType: string, fields: { beadId?: string; agentId?: string; payload: object }) => ({
     townId: t,
     eventType,
@@ -68,6 +78,11 @@ export async function seedScenario(options: ScenarioOptions = {}) {
     createdAt: NOW,
   });
   const prUrl = "https://github.com/example/repo/pull/2";
+  const feedback = (mr: string, url: string, n: number, branch: string) =>
+    ev("pr_feedback_detected", {
+      beadId: mr,
+      payload: { mr_bead_id: mr, pr_url: url, pr_number: n, repo: "example/repo", branch, has_unresolved_comments: true, has_failing_checks: false, has_unchecked_runs: false },
+    });
   const bad = () => ev("poll_feedback_checked", { beadId: m2.id, payload: { mr_bead_id: m2.id, checked_at: OUT_OF_RANGE_TIMESTAMP } });
   // Events touching the same rows again and again, in an order where each depends on the ones before.
   await db.townEvent.createMany({
@@ -83,7 +98,14 @@ export async function seedScenario(options: ScenarioOptions = {}) {
         beadId: m2.id,
         payload: { mr_bead_id: m2.id, pr_url: prUrl, pr_number: 2, repo: "example/repo", branch: "b-m2", has_unresolved_comments: true, has_failing_checks: false, has_unchecked_runs: false },
       }),
+      // deduped: the feedback bead written just before (still buffered) already blocks m2
+      feedback(m2.id, prUrl, 2, "b-m2"),
+      feedback(m3.id, "https://github.com/example/repo/pull/3", 3, "b-m3"),
       ev("agent_done", { agentId: p1, payload: { branch: "gt/i1", pr_url: "https://github.com/example/repo/pull/7", summary: "done" } }),
+      ev("bead_cancelled", { beadId: i6.id, payload: { cancel_status: "failed", reason: "not needed" } }),
+      ev("agent_completed", { agentId: p5, payload: { status: "completed", reason: "exit code 0" } }),
+      ev("agent_done", { agentId: p6, payload: { branch: "gt/i7", pr_url: "https://github.com/example/repo/pull/8", summary: "done" } }),
+      ev("agent_completed", { agentId: p6, payload: { status: "completed", reason: "exit code 0" } }),
       ev("bead_created", { beadId: i4.id, payload: { bead_type: "issue", rig_id: rig.id, has_blockers: false } }),
       ev("agent_completed", { agentId: p2, payload: { status: "failed", reason: "exit code 1" } }),
       ev("agent_completed", { agentId: p3, payload: { status: "completed" } }),

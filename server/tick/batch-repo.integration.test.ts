@@ -25,7 +25,14 @@ describe("BatchTownRepo", () => {
     try {
       // (a) the drain: one batch, BatchTownRepo
       await client.query("BEGIN");
+      let statements = 0;
+      const query = client.query.bind(client);
+      (client as unknown as { query: typeof query }).query = ((...args: Parameters<typeof query>) => {
+        statements += 1;
+        return query(...args);
+      }) as typeof query;
       const drained = await drainEvents(new TickTx(client, true), townId, NOW, { apply: applyEvent });
+      (client as unknown as { query: typeof query }).query = query;
       expect(drained.poisoned).toEqual([]);
       expect(drained.failed).toBe(0);
       const viaBatch = await snapshot(client, townId, seeded);
@@ -47,6 +54,16 @@ describe("BatchTownRepo", () => {
       // the scenario really moved things (not two empty snapshots)
       expect(reference.beads.some((b) => (b as { status: string }).status === "closed")).toBe(true);
       expect(reference.bead_events.length).toBeGreaterThan(5);
+      // the working mix ran its course: a stop for the agent on the cancelled bead, the sibling MR superseded,
+      // new MRs and feedback beads with their dependencies
+      expect(drained.actions.map((a) => a.type)).toContain("stop_agent");
+      const titles = (reference.beads as { title: string; status: string }[]).map((b) => `${b.title}:${b.status}`);
+      expect(titles).toContain("m3:closed");
+      expect(titles).toContain("Review: gt/i7:open");
+      expect(titles.filter((t) => t.startsWith("Address review comments"))).toHaveLength(2);
+      // …through the unit of work, not one statement per operation: one select of the queue, BEGIN/COMMIT,
+      // the prefetch, the few set-based writes of the flush, marking the batch processed
+      expect(statements).toBeLessThan(rows.length);
     } finally {
       await client.query("ROLLBACK").catch(() => {});
       client.release();

@@ -152,4 +152,64 @@ describe("drain: failing events inside a batch", () => {
       client.release();
     }
   });
+  it("an event that writes through every buffered path and then throws leaves nothing behind; one whose writes reached the database is rolled back by a savepoint", async () => {
+    // The real apply, then for some events more writes of every kind the unit of work buffers (a patch of a
+    // cached bead and agent — the agent re-hooked —, a new bead with its review, dependencies, a bead event, a
+    // nudge, a notification, an outbox message) and a throw: the unit of work takes them back in memory. For
+    // others a statement runs before the throw (findRefinery after a write: a flush), so only a savepoint
+    // rollback can take them back. Either way: the rows of one event per savepoint.
+    const townId = await seedScenario();
+    const seeded = await seededIds(townId);
+    const events = await eventRows(townId);
+    const withBead = events.filter((e) => e.beadId);
+    const inMemory = new Set([withBead[0].id, withBead[3].id, withBead[4].id, events[events.length - 1].id]);
+    const reachedDb = new Set([withBead[7].id]);
+    const tries = new Map<string, number>();
+    const apply: ApplyEventFn = async (repo, event, now) => {
+      tries.set(event.id!, (tries.get(event.id!) ?? 0) + 1);
+      const failing = inMemory.has(event.id!) || reachedDb.has(event.id!);
+      // reads first: a read that misses the unit of work's maps flushes, and then the event has reached the database
+      const hooked = failing && event.beadId ? await repo.listAgentsHookedTo(event.beadId) : [];
+      const actions = await applyEvent(repo, event, now);
+      if (!failing) return actions;
+      const beadId = event.beadId ?? (await repo.listAgentNames(), null);
+      const target = beadId ? await repo.getBead(beadId) : null;
+      if (target) {
+        await repo.updateBead(target.id, { title: "renamed by a failing event", metadata: { ...target.metadata, touched: true }, updatedAt: now });
+        const created = await repo.insertBead({ type: "merge_request", title: "born of a failing event", rigId: target.rigId, createdAt: now, review: { branch: "b-x", targetBranch: "main", mergeCommit: null, prUrl: null, retryCount: 0, autoMergeReadySince: null, lastFeedbackCheckAt: null } });
+        await repo.insertDependency({ beadId: created.id, dependsOnBeadId: target.id, dependencyType: "tracks", createdAt: now });
+        await repo.insertDependency({ beadId: target.id, dependsOnBeadId: created.id, dependencyType: "blocks", createdAt: now });
+        await repo.insertBeadEvent({ beadId: target.id, agentId: null, eventType: "status_changed", oldValue: null, newValue: null, metadata: {}, createdAt: now });
+        await repo.insertNotification({ kind: "escalation", message: "from a failing event", beadId: target.id, eventId: null, createdAt: now });
+        for (const agent of hooked) {
+          await repo.updateAgent(agent.id, { currentHookBeadId: created.id, status: "working" });
+          await repo.insertNudge({ agentBeadId: agent.id, message: "from a failing event", mode: "immediate", priority: "normal", source: "test", createdAt: now, expiresAt: null });
+        }
+      }
+      if (reachedDb.has(event.id!)) await repo.findRefinery("no-such-rig");
+      throw new Error("failing after its writes");
+    };
+    const client = await getPool().connect();
+    try {
+      const ref = await reference(client, townId, seeded, apply);
+      const failing = new Set([...inMemory, ...reachedDb]);
+      expect(new Set(ref.failed)).toEqual(failing);
+      tries.clear();
+      const result = await drainOnce(client, townId, apply, 500);
+      // every failing event was tried exactly once in the drain, even those before the one that forced the
+      // savepoint path
+      for (const id of failing) expect(tries.get(id)).toBe(1);
+      expect(result.failed).toBe(failing.size);
+      expect(result.drained).toBe(ref.total - failing.size);
+      expect(domainRows(await snapshot(client, townId, seeded))).toEqual(ref.rows);
+      for (const e of await eventRows(townId)) {
+        if (failing.has(e.id)) {
+          expect(e.retryCount).toBe(1);
+          expect(e.processedAt).toBeNull();
+        } else expect(e.processedAt).not.toBeNull();
+      }
+    } finally {
+      client.release();
+    }
+  });
 });

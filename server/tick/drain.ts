@@ -7,16 +7,20 @@ import { outbound } from "../domain/notify";
 import { notifyMayor } from "../domain/operations";
 import type { TownRepo } from "../domain/repo";
 import type { TownEventRow } from "../domain/types";
-import { BatchFlushError, BatchTownRepo } from "./batch-repo";
+import { BatchFlushError, BatchTownRepo, DrainMemo } from "./batch-repo";
 import { PgTownRepo } from "./pg-repo";
 import type { TickTx } from "./tx";
 
 // Phase 0 — drain the town's event queue in `seq` order (SPEC.md §2, §3b):
 // - a batch of events is applied in one transaction (one commit per batch, not per event), through a unit of
 //   work that reads the batch's rows in one statement and writes them back in a few (batch-repo.ts);
-// - when an event of the batch throws, the batch is rolled back and applied again as runs of good events
-//   between the failing ones (each run through the unit of work, in a savepoint), so a failing event costs
-//   its own retry and a re-run of the events before it — O(failures), not one savepoint per event;
+// - when an event of the batch throws before its writes reached the database (a domain error, a value Postgres
+//   would refuse — what poison events do), the unit of work takes its buffered writes back in memory, exactly
+//   as a savepoint rollback would, and the batch goes on: the event is counted after the batch's flush;
+// - when an event throws after reaching the database (a failed statement, a flush mid-event), the batch is
+//   rolled back and applied again as runs of good events between the failing ones (each run through the unit
+//   of work, in a savepoint), so a failing event costs its own retry and a re-run of the events before it —
+//   O(failures), not one savepoint per event;
 // - a failure increments retry_count atomically and records last_error; at MAX_EVENT_RETRIES (3) — or at
 //   once for entity_not_found / invalid_payload, which can never succeed — the event is poisoned: kept, with
 //   poisoned_at / poison_reason / last_error, processed_at left NULL, skipped by later drains, and reported
@@ -92,24 +96,33 @@ const RUN_CHUNK = 50;
 
 /** What one attempt at a run of events did: all applied (and flushed), or stopped at a failing event. */
 type RunOutcome =
-  | { ok: true; applied: { row: Row; actions: Action[] }[] }
-  | { ok: false; failedAt: number; error: unknown }
+  | { ok: true; applied: { row: Row; actions: Action[] }[]; failed: { row: Row; error: unknown }[] }
+  | { ok: false; failedAt: number; error: unknown; failed: { row: Row; error: unknown }[] }
   | { ok: false; flushFailed: true; error: BatchFlushError };
 
 /** Applies `rows` in order through one unit of work (BatchTownRepo) and flushes it. Does not open or close a
  *  transaction: the caller rolls back (whole transaction or savepoint) when it does not come back ok. */
-async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn): Promise<RunOutcome> {
-  const repo = new BatchTownRepo(client, townId);
+async function applyRun(client: TickTx["client"], townId: string, rows: Row[], now: Date, apply: ApplyEventFn, memo: DrainMemo): Promise<RunOutcome> {
+  const repo = new BatchTownRepo(client, townId, memo);
   const applied: { row: Row; actions: Action[] }[] = [];
+  const failed: { row: Row; error: unknown }[] = [];
   try {
     await repo.prefetch(rows);
     for (let i = 0; i < rows.length; i++) {
+      repo.beginEvent();
       try {
         applied.push({ row: rows[i], actions: await apply(repo, parseTownEvent(rows[i]), now) });
+        repo.endEvent();
       } catch (error) {
         // a failed flush of earlier events' writes surfaced here: it is not this event's failure
         if (error instanceof BatchFlushError) return { ok: false, flushFailed: true, error };
-        return { ok: false, failedAt: i, error };
+        // failed before reaching the database (a domain error, a value Postgres would refuse): its buffered
+        // writes are taken back as a savepoint rollback would, and the run goes on without it
+        if (repo.undoEvent()) {
+          failed.push({ row: rows[i], error });
+          continue;
+        }
+        return { ok: false, failedAt: i, error, failed };
       }
     }
     await repo.flush();
@@ -119,7 +132,7 @@ async function applyRun(client: TickTx["client"], townId: string, rows: Row[], n
   } finally {
     repo.discard();
   }
-  return { ok: true, applied };
+  return { ok: true, applied, failed };
 }
 
 export async function drainEvents(tx: TickTx, townId: string, now: Date, options: DrainOptions): Promise<DrainResult> {
@@ -129,6 +142,49 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
   const redact = options.redact ?? ((text: string) => text);
   const errorText = (err: unknown) => redact(errorTextOf(err));
   const result: DrainResult = { drained: 0, poisoned: [], failed: 0, actions: [], emittedBy: new Map() };
+  const memo = new DrainMemo(); // shared by the drain's units of work (rigs; whether they need the graph)
+  /** Counts a failed apply: a retry, or poison (at once for errors that can never succeed). */
+  const handleFailure = async (row: Row, err: unknown) => {
+    const immediate = immediatePoisonReason(err);
+    if (immediate) {
+      await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
+      return;
+    }
+    const { rows: counted } = await tx.client.query(
+      `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
+      [row.id, errorText(err)],
+    );
+    const retries = counted[0].retry_count as number;
+    if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
+    else result.failed += 1;
+  };
+  /** The same for the failures of a run that were taken back in memory, set-based: one statement counts the
+   *  retries, and the poisonings' mail, notifications and outbox rows go through one unit of work. */
+  const handleFailures = async (failed: { row: Row; error: unknown }[]) => {
+    if (failed.length <= 1) {
+      for (const { row, error } of failed) await handleFailure(row, error);
+      return;
+    }
+    const retried = failed.filter(({ error }) => !immediatePoisonReason(error));
+    const counts = new Map<string, number>();
+    if (retried.length) {
+      const { rows: counted } = await tx.client.query(
+        `UPDATE town_events t SET retry_count = t.retry_count + 1, last_error = v.last_error
+           FROM jsonb_to_recordset($1::jsonb) AS v(event_id text, last_error text)
+          WHERE t.event_id = v.event_id RETURNING t.event_id, t.retry_count`,
+        [JSON.stringify(retried.map(({ row, error }) => ({ event_id: row.id, last_error: errorText(error) })))],
+      );
+      for (const r of counted) counts.set(r.event_id as string, r.retry_count as number);
+    }
+    const poisoned: Poisoning[] = [];
+    for (const { row, error } of failed) {
+      const immediate = immediatePoisonReason(error);
+      const retries = immediate ? row.retryCount : counts.get(row.id)!;
+      if (immediate || retries >= MAX_EVENT_RETRIES) poisoned.push({ row, reason: immediate ?? "max_retries", retries, error: errorText(error), cause: error });
+      else result.failed += 1;
+    }
+    await poisonAll(tx, townId, memo, poisoned, now, result);
+  };
   let afterSeq = "0";
   let seen = 0;
 
@@ -152,9 +208,11 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
       let outcome: RunOutcome | null = null;
       try {
         await tx.run(async () => {
-          outcome = await applyRun(tx.client, townId, batch, now, options.apply);
+          outcome = await applyRun(tx.client, townId, batch, now, options.apply, memo);
           if (!outcome.ok) throw new RolledBack();
-          await markProcessed(tx, batch.map((r) => r.id), now);
+          await markProcessed(tx, outcome.applied.map(({ row }) => row.id), now);
+          // events that failed before reaching the database were taken back in memory: counted here
+          await handleFailures(outcome.failed);
         });
       } catch (err) {
         if (!(err instanceof RolledBack)) throw err;
@@ -165,7 +223,11 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
         result.drained += done.applied.length;
         continue;
       }
-      if (done && !done.ok && "failedAt" in done) failures.set(batch[done.failedAt].id, done.error);
+      if (done && !done.ok && "failedAt" in done) {
+        // the events before it that failed in memory keep their failure too: each is tried once per tick
+        for (const { row, error } of done.failed) failures.set(row.id, error);
+        failures.set(batch[done.failedAt].id, done.error);
+      }
     }
 
     // Some event failed (or sits at the retry limit): the batch again, in one transaction, as runs of good
@@ -176,20 +238,6 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
     // savepoint per event of the whole batch (issue 15). Good events are applied exactly once, in order.
     await tx.run(async () => {
       const processed: string[] = [];
-      const handleFailure = async (row: Row, err: unknown) => {
-        const immediate = immediatePoisonReason(err);
-        if (immediate) {
-          await poison(tx, repo, row, immediate, row.retryCount, errorText(err), err, now, result);
-          return;
-        }
-        const { rows: counted } = await tx.client.query(
-          `UPDATE town_events SET retry_count = retry_count + 1, last_error = $2 WHERE event_id = $1 RETURNING retry_count`,
-          [row.id, errorText(err)],
-        );
-        const retries = counted[0].retry_count as number;
-        if (retries >= MAX_EVENT_RETRIES) await poison(tx, repo, row, "max_retries", retries, errorText(err), err, now, result);
-        else result.failed += 1;
-      };
       const stopsRun = (row: Row) => row.retryCount >= MAX_EVENT_RETRIES || failures.has(row.id);
 
       // Applies `part` in order, isolating failures: runs of good events through the unit of work, each in a
@@ -216,7 +264,7 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
           await tx.begin();
           let outcome: RunOutcome;
           try {
-            outcome = await applyRun(tx.client, townId, run, now, options.apply);
+            outcome = await applyRun(tx.client, townId, run, now, options.apply, memo);
           } catch (err) {
             await tx.rollback();
             throw err;
@@ -227,11 +275,13 @@ export async function drainEvents(tx: TickTx, townId: string, now: Date, options
               processed.push(r.id);
               collect(result, r, actions);
             }
+            await handleFailures(outcome.failed);
             i = end;
             continue;
           }
           await tx.rollback();
           if ("failedAt" in outcome) {
+            for (const { row: r, error } of outcome.failed) failures.set(r.id, error);
             failures.set(run[outcome.failedAt].id, outcome.error); // the next pass applies the run up to it
             continue;
           }
@@ -296,4 +346,40 @@ async function poison(
     await tx.rollback();
   }
   result.poisoned.push({ eventId: row.id, eventType: row.eventType, reason, error, cause });
+}
+
+interface Poisoning {
+  row: Row;
+  reason: PoisonReason;
+  retries: number;
+  error: string;
+  cause: unknown;
+}
+
+/** poison() for several events at once: one UPDATE marks them, and their mail to the mayor, notifications and
+ *  outbox rows are written through one unit of work in one savepoint (same rows as one poison() each). */
+async function poisonAll(tx: TickTx, townId: string, memo: DrainMemo, list: Poisoning[], now: Date, result: DrainResult) {
+  if (list.length === 0) return;
+  await tx.client.query(
+    `UPDATE town_events t SET poisoned_at = $1, poison_reason = v.reason, last_error = v.error, retry_count = v.retries
+       FROM jsonb_to_recordset($2::jsonb) AS v(event_id text, reason text, error text, retries int)
+      WHERE t.event_id = v.event_id`,
+    [now, JSON.stringify(list.map((p) => ({ event_id: p.row.id, reason: p.reason, error: p.error, retries: p.retries })))],
+  );
+  await tx.begin();
+  const repo = new BatchTownRepo(tx.client, townId, memo);
+  try {
+    for (const { row, reason, error } of list) {
+      const text = `Event ${row.eventType} (${row.id}) was poisoned (${reason}): ${error}. It is kept in the poison inbox; requeue, edit or discard it there.`;
+      await repo.insertOutbound(outbound.poisonedEvent({ id: row.id, eventType: row.eventType, beadId: row.beadId }, text, now));
+      await notifyMayor(repo, text, "poisoned_event", now, row.beadId);
+    }
+    await repo.flush();
+    await tx.commit();
+  } catch {
+    await tx.rollback();
+  } finally {
+    repo.discard();
+  }
+  for (const { row, reason, error, cause } of list) result.poisoned.push({ eventId: row.id, eventType: row.eventType, reason, error, cause });
 }
