@@ -305,8 +305,9 @@ async function main() {
           { instances: 2, towns: [300, 600, 1000] },
         ]
       : [
-          { instances: 1, towns: [150, 300, 450, 600, 800] },
-          { instances: 2, towns: [300, 480, 600, 800, 1000, 1300] },
+          // each list stops at the first step that falls behind, so it may reach as high as the code can go
+          { instances: 1, towns: [150, 300, 450, 600, 800, 1000, 1300, 1600, 2000] },
+          { instances: 2, towns: [600, 800, 1000, 1300, 1600, 2000, 2600, 3200] },
         ];
     capSteps = await capacity(db, pool, owner.id, plan, SAMPLES.capacitySeconds, log);
   }
