@@ -146,7 +146,7 @@ export function NotificationsCard({ townId, isOwner }: { townId: string; isOwner
             </option>
           </Select>
         </Field>
-        <Field label="Name" htmlFor="channel-name">
+        <Field label="Channel name" htmlFor="channel-name">
           <Input id="channel-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={80} disabled={!isOwner} placeholder={type === "slack" ? "#alerts" : "pager bridge"} />
         </Field>
         <Field label="URL" htmlFor="channel-url" hint={type === "slack" ? "https://hooks.slack.com/services/… (kept secret)" : "https:// only (kept secret)"}>

@@ -41,9 +41,19 @@ describe("enqueueEvents", () => {
     expect(queries).toEqual([]);
   });
 
-  it("inserts valid events in one statement and makes the town due", async () => {
+  it("inserts valid events and makes the town due in one statement", async () => {
     const { client, queries } = recordingClient();
     await enqueueEvents(client, "town-1", [{ eventType: "agent_completed", agentId: "a1", payload: { status: "completed", reason: "ok" } }], now);
-    expect(queries.map((q) => q.text.trim().split(/\s+/).slice(0, 3).join(" "))).toEqual(["INSERT INTO town_events", "UPDATE towns SET"]);
+    expect(queries).toHaveLength(1);
+    expect(queries[0].text).toMatch(/INSERT INTO town_events/);
+    expect(queries[0].text).toMatch(/UPDATE towns SET next_tick_at/);
+    expect(queries[0].params?.[3]).toBe(true); // the due-time update is on
+  });
+
+  it("leaves the due time to a caller that makes the town due itself", async () => {
+    const { client, queries } = recordingClient();
+    await enqueueEvents(client, "town-1", [{ eventType: "agent_completed", agentId: "a1", payload: { status: "completed", reason: "ok" } }], now, { makeDue: false });
+    expect(queries).toHaveLength(1);
+    expect(queries[0].params?.[3]).toBe(false);
   });
 });
