@@ -109,6 +109,16 @@ async function drainLeftovers(pool: pg.Pool, townIds: string[]) {
   }
 }
 
+/** Before a step: what an earlier step left behind must not count against this one — its events still
+ *  pending (a step that fell behind may not drain within drainLeftovers' 30 s) are marked processed, and the
+ *  leases of the previous phase's stopped instance (killed mid-sweep, they would hold its towns for up to
+ *  60 s) released at the start of a phase. */
+async function settle(pool: pg.Pool, townIds: string[], opts: { leases: boolean }) {
+  await pool.query(`UPDATE town_events SET processed_at = now() WHERE town_id = ANY($1::text[]) AND processed_at IS NULL`, [townIds]);
+  // only at the start of a phase: later, the running instances' own leases are theirs
+  if (opts.leases) await pool.query(`UPDATE towns SET tick_lease_owner = NULL, tick_lease_until = 'epoch' WHERE id = ANY($1::text[])`, [townIds]);
+}
+
 /** Runs the steps (town counts per instance count) and returns every step's lag. */
 export async function capacity(
   db: PrismaClient,
@@ -132,6 +142,7 @@ export async function capacity(
       for (let i = 0; i < instances; i++) workers.push(await startWorker());
       for (const n of towns) {
         const stepIds = ids.slice(0, n);
+        await settle(pool, ids, { leases: n === towns[0] });
         const r = await step(pool, stepIds, seconds);
         const s: CapacityStep = { instances, towns: n, ...r, holds: r.lagP95 <= 5000 };
         out.push(s);

@@ -47,7 +47,11 @@ export function EventsView({ townId }: { townId: string }) {
           }}
           options={[
             { value: "pending", label: "Pending", count: counts.data?.pending },
-            { value: "processed", label: "Processed", count: counts.data?.processed },
+            {
+              value: "processed",
+              label: "Processed",
+              count: counts.data ? (counts.data.processedMore ? `${counts.data.processed.toLocaleString()}+` : counts.data.processed) : undefined,
+            },
             { value: "poisoned", label: "Poisoned", count: counts.data?.poisoned, tone: "danger" },
             { value: "discarded", label: "Discarded", count: counts.data?.discarded },
           ]}

@@ -8,7 +8,7 @@ export function Tabs<T extends string>({
   label,
 }: {
   value: T;
-  options: { value: T; label: string; count?: number; tone?: "danger" }[];
+  options: { value: T; label: string; count?: number | string; tone?: "danger" }[];
   onChange: (value: T) => void;
   label: string;
 }) {
@@ -29,7 +29,7 @@ export function Tabs<T extends string>({
             {o.label}
             {o.count !== undefined ? (
               <span
-                className={`rounded-full px-1.5 text-xs ${active ? "bg-white/20" : o.tone === "danger" && o.count > 0 ? "bg-red-100 text-red-700" : "bg-slate-100 text-slate-600"}`}
+                className={`rounded-full px-1.5 text-xs ${active ? "bg-white/20" : o.tone === "danger" && typeof o.count === "number" && o.count > 0 ? "bg-red-100 text-red-700" : "bg-slate-100 text-slate-600"}`}
               >
                 {o.count}
               </span>

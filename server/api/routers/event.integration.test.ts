@@ -3,6 +3,8 @@ import { createCaller } from "../root";
 import { testDb, pushTickOut, isDue } from "../../testing/db";
 import { testTickDeps } from "../../testing/tick-doubles";
 import { runTick } from "../../tick/run-tick";
+import { getPool } from "../../db/pool";
+import { PROCESSED_COUNT_CAP } from "../../services/events";
 import { addMembership, makeBead, makeRig, makeTown, makeUser } from "../../../prisma/factories";
 
 // The event queue and the poison inbox through createCaller: lists by status with keyset pages on seq,
@@ -78,7 +80,14 @@ describe("event router", () => {
     ]);
     const processed = await caller.event.list({ townId: t.id, status: "processed", limit: 50 });
     expect(processed.items).toHaveLength(1);
-    expect(await caller.event.counts({ townId: t.id })).toMatchObject({ pending: 5, processed: 1, poisoned: 0, discarded: 0 });
+    expect(await caller.event.counts({ townId: t.id })).toMatchObject({ pending: 5, processed: 1, processedMore: false, poisoned: 0, discarded: 0 });
+    // a busy town's processed tab stops counting at PROCESSED_COUNT_CAP and says there are more
+    await getPool().query(
+      `INSERT INTO town_events (town_id, event_type, payload, created_at, processed_at)
+       SELECT $1, 'bead_created', '{}'::jsonb, now(), now() FROM generate_series(1, $2::int)`,
+      [t.id, PROCESSED_COUNT_CAP + 5],
+    );
+    expect(await caller.event.counts({ townId: t.id })).toMatchObject({ pending: 5, processed: PROCESSED_COUNT_CAP, processedMore: true });
     await expect(caller.event.list({ townId: t.id, status: "pending", limit: 5, cursor: "not-a-seq" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 
