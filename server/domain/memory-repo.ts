@@ -1,6 +1,7 @@
 import { LABELS } from "./constants";
 import type { OutboundMessage } from "./notify";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "./repo";
+import { newBeadRow } from "./repo";
 import {
   isTerminal,
   type Agent,
@@ -161,26 +162,7 @@ export class MemoryTownRepo implements TownRepo {
 
   async insertBead(input: NewBead): Promise<Bead> {
     const id = this.nextId(input.type);
-    const bead: Bead = {
-      id,
-      townId: this.townId,
-      type: input.type,
-      status: input.status ?? "open",
-      title: input.title,
-      body: input.body ?? null,
-      rigId: input.rigId ?? null,
-      parentBeadId: input.parentBeadId ?? null,
-      assigneeAgentBeadId: input.assigneeAgentBeadId ?? null,
-      priority: input.priority ?? "medium",
-      labels: asJson(input.labels ?? []),
-      metadata: asJson(input.metadata ?? {}),
-      dispatchAttempts: 0,
-      lastDispatchAttemptAt: null,
-      createdBy: input.createdBy ?? null,
-      createdAt: input.createdAt,
-      updatedAt: input.createdAt,
-      closedAt: null,
-    };
+    const bead = newBeadRow(id, this.townId, input);
     this.world.beads.push(structuredClone(bead));
     if (input.review) this.world.reviews.push({ ...structuredClone(input.review), beadId: id, townId: this.townId });
     if (input.convoy) this.world.convoys.push({ ...structuredClone(input.convoy), beadId: id, townId: this.townId });

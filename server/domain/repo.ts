@@ -54,6 +54,33 @@ export interface NewBead {
   escalation?: Omit<EscalationMetadata, "beadId" | "townId">;
 }
 
+/** The row a new bead is stored as — the columns' defaults, json columns as JSON round-trips them — the one
+ *  definition the repositories that build rows themselves (memory, the drain's unit of work) share with
+ *  Postgres's defaults (the contract suite holds them equal). */
+export function newBeadRow(id: string, townId: string, input: NewBead): Bead {
+  const json = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+  return {
+    id,
+    townId,
+    type: input.type,
+    status: input.status ?? "open",
+    title: input.title,
+    body: input.body ?? null,
+    rigId: input.rigId ?? null,
+    parentBeadId: input.parentBeadId ?? null,
+    assigneeAgentBeadId: input.assigneeAgentBeadId ?? null,
+    priority: input.priority ?? "medium",
+    labels: json(input.labels ?? []),
+    metadata: json(input.metadata ?? {}),
+    dispatchAttempts: 0,
+    lastDispatchAttemptAt: null,
+    createdBy: input.createdBy ?? null,
+    createdAt: new Date(input.createdAt),
+    updatedAt: new Date(input.createdAt),
+    closedAt: null,
+  };
+}
+
 /** An agent bead (title = name, rig) plus its agent_metadata row. */
 export interface NewAgent {
   name: string;

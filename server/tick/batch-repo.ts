@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SqlClient } from "../db/pool";
 import type { OutboundMessage } from "../domain/notify";
 import type { AgentPatch, BeadPatch, ConvoyPatch, NewAgent, NewBead, NewDependency, NewNotification, NewNudge, ReviewPatch, TownRepo } from "../domain/repo";
+import { newBeadRow } from "../domain/repo";
 import type { Agent, Bead, BeadEventRecord, ConvoyMetadata, DependencyType, Mr, ReviewMetadata, Rig } from "../domain/types";
 import { AGENT_PATCH, BEAD_PATCH, CONVOY_PATCH, PgTownRepo, REVIEW_PATCH, type ColumnMap } from "./pg-repo";
 import { insertOutboundMessages } from "./outbox";
@@ -654,26 +655,7 @@ export class BatchTownRepo implements TownRepo {
   async insertBead(input: NewBead): Promise<Bead> {
     checkTimestamp(input.createdAt);
     const id = randomUUID();
-    const bead: Bead = {
-      id,
-      townId: this.townId,
-      type: input.type,
-      status: input.status ?? "open",
-      title: input.title,
-      body: input.body ?? null,
-      rigId: input.rigId ?? null,
-      parentBeadId: input.parentBeadId ?? null,
-      assigneeAgentBeadId: input.assigneeAgentBeadId ?? null,
-      priority: input.priority ?? "medium",
-      labels: jsonRoundTrip(input.labels ?? []),
-      metadata: jsonRoundTrip(input.metadata ?? {}),
-      dispatchAttempts: 0,
-      lastDispatchAttemptAt: null,
-      createdBy: input.createdBy ?? null,
-      createdAt: new Date(input.createdAt),
-      updatedAt: new Date(input.createdAt),
-      closedAt: null,
-    };
+    const bead = newBeadRow(id, this.townId, input);
     let review: ReviewMetadata | null = null;
     let convoy: ConvoyMetadata | null = null;
     if (input.review) {
