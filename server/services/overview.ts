@@ -2,6 +2,7 @@ import type { SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import type { Role } from "../domain/types";
 import { gitHubAccess } from "./github-access";
+import type { NotificationRow } from "./notifications";
 
 // The town overview: counts by status, tick status, poison-inbox size, notifications and recent activity.
 // Everything is an aggregate or a short list, so it stays cheap at 10,000 beads.
@@ -75,16 +76,7 @@ export async function getTownOverview(pool: SqlClient, townId: string, role: Rol
   if (!town) throw new DomainError("not_found", "Town not found.");
   const counts: Record<string, Record<string, number>> = {};
   for (const r of town.counts as { type: string; status: string; n: number }[]) (counts[r.type] ??= {})[r.status] = r.n;
-  const notifications = (town.notifications as Row[]).map((n) => ({ ...n, createdAt: toDate(n.createdAt)!, readAt: toDate(n.readAt) })) as {
-    id: string;
-    townId: string;
-    kind: string;
-    message: string;
-    beadId: string | null;
-    eventId: string | null;
-    createdAt: Date;
-    readAt: Date | null;
-  }[];
+  const notifications = (town.notifications as Row[]).map((n) => ({ ...n, createdAt: toDate(n.createdAt)!, readAt: toDate(n.readAt) })) as NotificationRow[];
   const activity = (town.activity as Row[]).map((e) => ({ ...e, createdAt: toDate(e.createdAt)! })) as {
     id: string;
     beadId: string;
