@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { EmptyState, ErrorState, Spinner } from "@/components/ui/states";
@@ -67,9 +68,9 @@ type AgentView = {
 
 function AgentRow({ townId, agent: a, showRig, logOpen, onToggleLog }: { townId: string; agent: AgentView; showRig: boolean; logOpen: boolean; onToggleLog: () => void }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.agent.list.pathKey() });
+  const refresh = () => refetchFresh(trpc.agent.list.pathKey());
   const stop = useMutation(trpc.agent.stop.mutationOptions({ onSuccess: refresh }));
   const reset = useMutation(trpc.agent.reset.mutationOptions({ onSuccess: refresh }));
   const error = stop.error ?? reset.error;

@@ -3,7 +3,8 @@
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/field";
@@ -162,13 +163,13 @@ export function BeadsView({ townId }: { townId: string }) {
 
 function CreateBead({ townId, rigs, readOnly }: { townId: string; rigs: { id: string; name: string }[]; readOnly: boolean }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const [form, setForm] = useState({ title: "", body: "", rigId: "", priority: "medium", labels: "" });
   const create = useMutation(
     trpc.bead.sling.mutationOptions({
       onSuccess: async () => {
         setForm((f) => ({ ...f, title: "", body: "", labels: "" }));
-        await queryClient.invalidateQueries({ queryKey: trpc.bead.pathKey() });
+        await refetchFresh(trpc.bead.pathKey());
       },
     }),
   );
@@ -245,11 +246,11 @@ const RETRYABLE = new Set(["issue", "merge_request"]);
 /** Cancel (two steps, so a stray click does nothing) and retry, per row. */
 export function BeadActions({ townId, bead }: { townId: string; bead: { id: string; type: string; status: string } }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const [confirming, setConfirming] = useState(false);
   const refresh = () =>
-    Promise.all([queryClient.invalidateQueries({ queryKey: trpc.bead.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) })]);
+    refetchFresh(trpc.bead.pathKey(), trpc.town.get.queryKey({ townId }));
   const cancel = useMutation(trpc.bead.cancel.mutationOptions({ onSuccess: async () => (setConfirming(false), refresh()) }));
   const retry = useMutation(trpc.bead.retry.mutationOptions({ onSuccess: refresh }));
   const terminal = bead.status === "closed" || bead.status === "failed";

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -19,10 +20,10 @@ import { ProgressBar } from "./progress-bar";
  *  landing MRs; start a staged convoy, close it (its unfinished beads are cancelled). */
 export function ConvoyDetailView({ townId, convoyId }: { townId: string; convoyId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const q = useQuery(trpc.convoy.get.queryOptions({ townId, convoyId }, { refetchInterval: LIVE_MS }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.convoy.pathKey() });
+  const refresh = () => refetchFresh(trpc.convoy.pathKey());
   const start = useMutation(trpc.convoy.start.mutationOptions({ onSuccess: refresh }));
   const close = useMutation(trpc.convoy.close.mutationOptions({ onSuccess: async () => (setClosing(false), refresh()) }));
   const [closing, setClosing] = useState(false);

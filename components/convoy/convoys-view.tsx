@@ -3,7 +3,8 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -120,7 +121,7 @@ function oneBased(message: string): string {
 function CreateConvoy({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const rigs = useQuery(trpc.rig.list.queryOptions({ townId }));
   const [title, setTitle] = useState("");
@@ -135,7 +136,7 @@ function CreateConvoy({ townId }: { townId: string }) {
   const create = useMutation(
     trpc.convoy.create.mutationOptions({
       onSuccess: async (convoy) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.convoy.list.pathKey() });
+        await refetchFresh(trpc.convoy.list.pathKey());
         router.push(`/towns/${townId}/convoys/${convoy.id}`);
       },
     }),

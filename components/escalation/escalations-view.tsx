@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { EmptyState, ErrorState, Spinner } from "@/components/ui/states";
@@ -87,12 +88,12 @@ type Escalation = {
 
 function EscalationItem({ townId, escalation: e }: { townId: string; escalation: Escalation }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const ack = useMutation(
     trpc.escalation.acknowledge.mutationOptions({
       onSuccess: () =>
-        Promise.all([queryClient.invalidateQueries({ queryKey: trpc.escalation.list.pathKey() }), queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) })]),
+        refetchFresh(trpc.escalation.list.pathKey(), trpc.town.get.queryKey({ townId })),
     }),
   );
   return (

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -63,16 +64,13 @@ type Request = {
 
 function TriageItem({ townId, request: r }: { townId: string; request: Request }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const [notes, setNotes] = useState("");
   const resolve = useMutation(
     trpc.escalation.resolveTriage.mutationOptions({
       onSuccess: () =>
-        Promise.all([
-          queryClient.invalidateQueries({ queryKey: trpc.escalation.pathKey() }),
-          queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) }),
-        ]),
+        refetchFresh(trpc.escalation.pathKey(), trpc.town.get.queryKey({ townId })),
     }),
   );
   const notesId = `triage-notes-${r.id}`;

@@ -1,7 +1,8 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Select, Textarea } from "@/components/ui/field";
@@ -22,7 +23,7 @@ import { CursorPager } from "@/components/ui/pager";
  */
 export function PoisonView({ townId }: { townId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const [type, setType] = useState("");
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -33,10 +34,7 @@ export function PoisonView({ townId }: { townId: string }) {
   );
   const counts = useQuery(trpc.event.counts.queryOptions({ townId }, { refetchInterval: LIVE_FAST_MS }));
   const refresh = async () => {
-    await Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.event.pathKey() }),
-      queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) }),
-    ]);
+    await refetchFresh(trpc.event.pathKey(), trpc.town.get.queryKey({ townId }));
   };
   const bulk = useMutation(
     trpc.event.bulkRequeue.mutationOptions({

@@ -1,6 +1,7 @@
 "use client";
 
-import { useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useMutationState, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { LIVE_FAST_MS, LIVE_SLOW_MS } from "@/components/ui/live";
 import { useTownRole } from "@/components/ui/use-town-role";
@@ -65,14 +66,11 @@ export function useMayorLive(townId: string, opts: { conversationLimit?: number;
  *  line is replaced by the real one without a gap. */
 export function useSendToMayor(townId: string) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   return useMutation(
     trpc.mayor.sendMessage.mutationOptions({
       onSuccess: () =>
-        Promise.all([
-          queryClient.invalidateQueries({ queryKey: trpc.mayor.conversation.pathKey() }),
-          queryClient.invalidateQueries({ queryKey: trpc.mayor.status.queryKey({ townId }) }),
-        ]),
+        refetchFresh(trpc.mayor.conversation.pathKey(), trpc.mayor.status.queryKey({ townId })),
     }),
   );
 }

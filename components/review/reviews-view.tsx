@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useEffect, useState, type FormEvent } from "react";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -99,12 +100,12 @@ type Mr = {
 
 function MergeRequestCard({ townId, mr }: { townId: string; mr: Mr }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const [failing, setFailing] = useState(false);
   const [reason, setReason] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.review.list.pathKey() });
+  const refresh = () => refetchFresh(trpc.review.list.pathKey());
   const opts = (msg: string) => ({ onSuccess: async () => (setNotice(msg), refresh()) });
   const hold = useMutation(trpc.review.hold.mutationOptions(opts("Held: it will not be merged until the hold is released.")));
   const release = useMutation(trpc.review.release.mutationOptions(opts("Released: the grace period starts again at the next green poll.")));

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -15,12 +16,12 @@ const VIEWER_REASON = "Viewers cannot change this town.";
 
 export function RigsView({ townId }: { townId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const town = useQuery(trpc.town.get.queryOptions({ townId }));
   const rigs = useQuery(trpc.rig.list.queryOptions({ townId }, { refetchInterval: 10_000 }));
   const readOnly = town.data?.role === "viewer";
   const [form, setForm] = useState({ name: "", gitUrl: "", defaultBranch: "main" });
-  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.rig.list.queryKey({ townId }) });
+  const invalidate = () => refetchFresh(trpc.rig.list.queryKey({ townId }));
   const create = useMutation(
     trpc.rig.create.mutationOptions({
       onSuccess: async () => {

@@ -1,7 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { ErrorLine } from "@/components/ui/error-line";
@@ -42,7 +43,7 @@ function Copyable({ value, testId }: { value: string; testId?: string }) {
 
 export function GitHubWebhooksCard({ townId }: { townId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { ownerReason } = useTownRole(townId);
   const hook = useQuery(trpc.webhooks.get.queryOptions({ townId }, { refetchInterval: 15_000 }));
   const [origin, setOrigin] = useState("");
@@ -52,7 +53,7 @@ export function GitHubWebhooksCard({ townId }: { townId: string }) {
     trpc.webhooks.rotateSecret.mutationOptions({
       onSuccess: async (res) => {
         setShown(res.secret);
-        await queryClient.invalidateQueries({ queryKey: trpc.webhooks.get.queryKey({ townId }) });
+        await refetchFresh(trpc.webhooks.get.queryKey({ townId }));
       },
     }),
   );

@@ -1,7 +1,8 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -14,17 +15,14 @@ const OWNER_ONLY = "Only owners manage members.";
 
 export function MembersCard({ townId, myRole }: { townId: string; myRole: Role | undefined }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const members = useQuery(trpc.town.members.queryOptions({ townId }));
   const invites = useQuery(trpc.town.invites.queryOptions({ townId }));
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("member");
   const [notice, setNotice] = useState<string | null>(null);
   const refresh = () =>
-    Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.town.members.queryKey({ townId }) }),
-      queryClient.invalidateQueries({ queryKey: trpc.town.invites.queryKey({ townId }) }),
-    ]);
+    refetchFresh(trpc.town.members.queryKey({ townId }), trpc.town.invites.queryKey({ townId }));
   const add = useMutation(
     trpc.town.addMember.mutationOptions({
       onSuccess: async (res) => {

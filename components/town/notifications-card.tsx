@@ -1,7 +1,8 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -31,14 +32,11 @@ function randomSecret(): string {
 
 export function NotificationsCard({ townId, isOwner }: { townId: string; isOwner: boolean }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const channels = useQuery(trpc.channels.list.queryOptions({ townId }));
   const deliveries = useQuery(trpc.channels.deliveries.queryOptions({ townId, limit: 30 }, { refetchInterval: LIVE_MS }));
   const refresh = () =>
-    Promise.all([
-      queryClient.invalidateQueries({ queryKey: trpc.channels.list.queryKey({ townId }) }),
-      queryClient.invalidateQueries({ queryKey: trpc.channels.deliveries.queryKey() }),
-    ]);
+    refetchFresh(trpc.channels.list.queryKey({ townId }), trpc.channels.deliveries.queryKey());
 
   const [type, setType] = useState<ChannelType>("slack");
   const [name, setName] = useState("");

@@ -1,7 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState, ErrorState, Spinner } from "@/components/ui/states";
@@ -194,10 +195,10 @@ const KIND_LABEL: Record<string, string> = { poisoned_event: "poison", breaker_o
 /** Notifications (poisonings, breaker, escalations, mayor notices) with mark-read, one or all. */
 function Notifications({ townId }: { townId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { writeReason } = useTownRole(townId);
   const list = useQuery(trpc.notification.list.queryOptions(NOTIFICATIONS_INPUT(townId))); // polled by OverviewView
-  const mark = useMutation(trpc.notification.markRead.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.notification.pathKey() }) }));
+  const mark = useMutation(trpc.notification.markRead.mutationOptions({ onSuccess: () => refetchFresh(trpc.notification.pathKey()) }));
   const unread = list.data?.unreadCount ?? 0;
   return (
     <Card

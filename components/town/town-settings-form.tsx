@@ -2,6 +2,7 @@
 
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
@@ -82,6 +83,7 @@ function patchFrom(before: Form, after: Form) {
 export function TownSettingsForm({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { ownerReason } = useTownRole(townId);
   const settings = useQuery(trpc.settings.getTown.queryOptions({ townId }));
   const runtimes = useQuery(trpc.settings.runtimeOptions.queryOptions({ townId }));
@@ -93,8 +95,8 @@ export function TownSettingsForm({ townId }: { townId: string }) {
         queryClient.setQueryData(trpc.settings.getTown.queryKey({ townId }), data);
         setForm(formFrom(data.config as unknown as Config));
         setSaved("Settings saved. The next tick uses them.");
-        await queryClient.invalidateQueries({ queryKey: trpc.settings.runtimeOptions.queryKey({ townId }) });
-        await queryClient.invalidateQueries({ queryKey: trpc.town.get.queryKey({ townId }) });
+        await refetchFresh(trpc.settings.runtimeOptions.queryKey({ townId }));
+        await refetchFresh(trpc.town.get.queryKey({ townId }));
       },
     }),
   );
@@ -233,6 +235,7 @@ export function TownSettingsForm({ townId }: { townId: string }) {
 export function SecretsCard({ townId }: { townId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const { ownerReason } = useTownRole(townId);
   const settings = useQuery(trpc.settings.getTown.queryOptions({ townId }));
   const [token, setToken] = useState("");

@@ -3,7 +3,8 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRefresh } from "@/components/providers/refresh";
 import { useTRPC } from "@/components/providers/trpc";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -15,13 +16,13 @@ import { errorMessage } from "@/components/ui/use-error";
 export function TownsView() {
   const trpc = useTRPC();
   const router = useRouter();
-  const queryClient = useQueryClient();
+  const refetchFresh = useRefresh();
   const towns = useQuery(trpc.town.list.queryOptions(undefined, { refetchInterval: 15_000 }));
   const [name, setName] = useState("");
   const create = useMutation(
     trpc.town.create.mutationOptions({
       onSuccess: async (town) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.town.list.queryKey() });
+        await refetchFresh(trpc.town.list.queryKey());
         router.push(`/towns/${town.id}`);
       },
     }),
