@@ -110,7 +110,7 @@ async function main() {
   const owner = await makeUser(db, { email: "bench-owner@example.test" });
   const smallShape = mixShape("small", 200, 20, 1);
   const largeShape = mixShape("large", 10_000, 200, 4);
-  const needTowns = on("ticks") || on("drain") || on("statements");
+  const needTowns = on("ticks") || on("drain") || on("statements") || PAGE_ONLY !== null;
   const small = needTowns ? await seedTown(db, owner.id, smallShape) : (null as unknown as SeededTown);
   if (needTowns) log(`seeded small town: ${describeShape(smallShape)}`);
   const large = needTowns ? await seedTown(db, owner.id, largeShape) : (null as unknown as SeededTown);

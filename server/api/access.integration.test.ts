@@ -1,7 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "./root";
-import { createCallerFactory, type Context } from "./trpc";
+import { createCallerFactory, type Membership } from "./trpc";
+import { MembershipMemo } from "./membership-memo";
 import { callerFor, testDb } from "../testing/db";
 import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factories";
 
@@ -163,27 +164,46 @@ describe("town access", () => {
     expect(await callerFor(owner).town.invites({ townId })).toEqual([]);
   });
 
-  it("the queries of one request share one membership lookup per town; a mutation always looks again", async () => {
-    const requestOf = (user: { id: string; email: string; name: string }) => {
-      const memberships: NonNullable<Context["memberships"]> = new Map();
-      const caller = createCallerFactory(appRouter)({ db: testDb(), user: { id: user.id, email: user.email, name: user.name }, memberships });
-      return { caller, memberships };
-    };
-    const batch = requestOf(member);
-    const [town] = await Promise.all([batch.caller.town.get({ townId }), batch.caller.rig.list({ townId }), batch.caller.notification.list({ townId })]);
+  it("reads share a remembered membership; a mutation always looks again and forgets the town's answers", async () => {
+    let now = 0;
+    const memo = new MembershipMemo<Membership>(5_000, 100, () => now);
+    const callerWithMemo = (user: { id: string; email: string; name: string }) =>
+      createCallerFactory(appRouter)({ db: testDb(), user: { id: user.id, email: user.email, name: user.name }, membershipMemo: memo });
+    const [town] = await Promise.all([
+      callerWithMemo(member).town.get({ townId }),
+      callerWithMemo(member).rig.list({ townId }),
+      callerWithMemo(member).notification.list({ townId }),
+    ]);
     expect(town).toMatchObject({ role: "member" });
-    expect([...batch.memberships.keys()]).toEqual([townId]);
-    // A stranger's batch is refused on every query, as without the sharing.
-    const strangers = requestOf(stranger);
-    expect(await codeOf(strangers.caller.town.get({ townId }))).toBe("NOT_FOUND");
-    expect(await codeOf(strangers.caller.rig.list({ townId }))).toBe("NOT_FOUND");
-    // The member becomes a viewer after the batch's queries: a mutation in the same request sees it.
-    await callerFor(owner).town.setMemberRole({ townId, userId: member.id, role: "viewer" });
+    expect(memo.size).toBe(1);
+    // A stranger is refused on every query, and that refusal is not remembered.
+    expect(await codeOf(callerWithMemo(stranger).town.get({ townId }))).toBe("NOT_FOUND");
+    expect(await codeOf(callerWithMemo(stranger).rig.list({ townId }))).toBe("NOT_FOUND");
+    expect(memo.size).toBe(1);
+
+    // Demoted in the database behind this process's back (another instance): a mutation looks again at once.
+    await testDb().townMember.updateMany({ where: { townId, userId: member.id }, data: { role: "viewer" } });
     try {
-      expect(await codeOf(batch.caller.bead.create({ townId, rigId, title: "after the demotion" }))).toBe("FORBIDDEN");
+      expect(await codeOf(callerWithMemo(member).bead.create({ townId, rigId, title: "after the demotion" }))).toBe("FORBIDDEN");
+      // That mutation forgot the town, so reads see the new role too.
+      expect(await callerWithMemo(member).town.get({ townId })).toMatchObject({ role: "viewer" });
     } finally {
-      await callerFor(owner).town.setMemberRole({ townId, userId: member.id, role: "member" });
+      await testDb().townMember.updateMany({ where: { townId, userId: member.id }, data: { role: "member" } });
     }
+
+    // Removed through this process: refused at once. Removed elsewhere: refused once the TTL has passed.
+    memo.forgetTown(townId);
+    await callerWithMemo(stranger).town.get({ townId }).catch(() => undefined);
+    await callerWithMemo(owner).town.addMember({ townId, email: stranger.email, role: "viewer" });
+    expect(await callerWithMemo(stranger).town.get({ townId })).toMatchObject({ role: "viewer" });
+    await callerWithMemo(owner).town.removeMember({ townId, userId: stranger.id });
+    expect(await codeOf(callerWithMemo(stranger).town.get({ townId }))).toBe("NOT_FOUND");
+    await callerWithMemo(owner).town.addMember({ townId, email: stranger.email, role: "viewer" });
+    expect(await callerWithMemo(stranger).town.get({ townId })).toMatchObject({ role: "viewer" });
+    await testDb().townMember.deleteMany({ where: { townId, userId: stranger.id } });
+    expect(await callerWithMemo(stranger).town.get({ townId })).toMatchObject({ role: "viewer" }); // within the 5 s
+    now += 5_000;
+    expect(await codeOf(callerWithMemo(stranger).town.get({ townId }))).toBe("NOT_FOUND");
   });
 
   it("rejects unknown input keys (strict inputs)", async () => {

@@ -6,6 +6,7 @@ import { getDb, type Db } from "../db/client";
 import { getPool } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
+import { MembershipMemo } from "./membership-memo";
 import { toTRPCError } from "./errors";
 import { getLogger } from "../log";
 import { containsNul } from "../validation";
@@ -19,13 +20,20 @@ import type { Role } from "../domain/types";
 export type { Role } from "../domain/types";
 /** `tickDeps` is optional: the routers that run the tick (dry run, replay) or talk to the runtime (agent stop,
  *  log) default to the app's `getTickDeps()`; tests pass doubles. */
-export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps; memberships?: Map<string, Promise<Membership | undefined>> };
+export type Context = { db: PrismaClient; user: SessionUser | null; tickDeps?: TickDeps; membershipMemo?: MembershipMemo<Membership> };
 
-type Membership = { role: Role; id: string; name: string; owner_user_id: string };
+export type Membership = { role: Role; id: string; name: string; owner_user_id: string };
 
-/** One context per HTTP request, so per batch: the queries of a batch share one membership lookup per town. */
+const globalForMemo = globalThis as unknown as { __gastownMembershipMemo?: MembershipMemo<Membership> };
+/** 5 s, like the session memo; at most 20,000 (town, person) answers. Tests may pass their own. */
+function processMembershipMemo(): MembershipMemo<Membership> {
+  globalForMemo.__gastownMembershipMemo ??= new MembershipMemo<Membership>(5_000, 20_000);
+  return globalForMemo.__gastownMembershipMemo;
+}
+
+/** One context per HTTP request (so per batch). */
 export async function createContext(opts: { headers: Headers }): Promise<Context> {
-  return { db: getDb(), user: await getSessionUser(opts.headers), memberships: new Map() };
+  return { db: getDb(), user: await getSessionUser(opts.headers) };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -81,31 +89,27 @@ export type TownContext = Context & { user: SessionUser; town: { id: string; nam
 export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput, type }) => {
   const ref = TownRefSchema.safeParse(await getRawInput());
   if (!ref.success) throw new TRPCError({ code: "BAD_REQUEST", message: "townId is required." });
-  // Every town request pays this check, and pages poll: one plain statement on the pg pool (issue 7).
+  const townId = ref.data.townId;
+  // Every town request pays this check, and pages poll: one plain statement on the pg pool (issue 7), and for
+  // reads an answer of the last few seconds (membership-memo.ts says why that is safe). Mutations always look
+  // again, and afterwards forget the town's answers: they may have changed a membership.
   const lookup = () =>
     getPool()
       .query(
         `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
           WHERE m.town_id = $1 AND m.user_id = $2`,
-        [ref.data.townId, ctx.user.id],
+        [townId, ctx.user.id],
       )
       .then(({ rows }) => rows[0] as Membership | undefined);
-  // The queries of one batched request (a page's first render sends 2–5 at once) share it (issue 15).
-  // Mutations always look again: one of them may have changed a membership earlier in the same batch.
-  let membership: Membership | undefined;
-  if (type === "query" && ctx.memberships) {
-    const key = ref.data.townId;
-    let pending = ctx.memberships.get(key);
-    if (!pending) {
-      pending = lookup();
-      ctx.memberships.set(key, pending);
-      pending.catch(() => ctx.memberships?.delete(key)); // a failed lookup is not remembered
-    }
-    membership = await pending;
-  } else membership = await lookup();
+  const memo = ctx.membershipMemo ?? processMembershipMemo();
+  const membership = type === "query" ? await memo.get(townId, ctx.user.id, lookup) : await lookup();
   if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "Town not found." });
   const town = { id: membership.id, name: membership.name, ownerUserId: membership.owner_user_id };
-  return next({ ctx: { ...ctx, town, role: membership.role } });
+  try {
+    return await next({ ctx: { ...ctx, town, role: membership.role } });
+  } finally {
+    if (type === "mutation") memo.forgetTown(townId);
+  }
 });
 
 export const townWriteProcedure = townProcedure.use(({ ctx, next }) => {
