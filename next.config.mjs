@@ -51,6 +51,10 @@ const nextConfig = {
   allowedDevOrigins: ["localhost", "127.0.0.1", "[::1]"],
   // The type check runs once, as its own step of `npm test` (scripts/test.mjs), not again inside every build.
   typescript: { ignoreBuildErrors: true },
+  // A town's page shells are rendered on first visit and cached (app/(dashboard)/towns/[townId]/layout.tsx).
+  // In memory only (Next's LRU, 50 MB by default): one entry per town and page would otherwise pile up in
+  // .next/ on disk for ever, and a read-only deployment could not write them at all.
+  experimental: { isrFlushToDisk: false },
   async headers() {
     return [
       {

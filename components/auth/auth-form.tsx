@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { authClient } from "./auth-client";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
@@ -10,6 +11,7 @@ import { Field, Input } from "@/components/ui/field";
 /** Sign-up and sign-in share one form: email + password (and a name for sign-up). Rendered in the page's HTML. */
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const router = useRouter();
+  const queryClient = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -29,6 +31,8 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       setError(res.error.message ?? "That did not work. Check your email and password.");
       return;
     }
+    // Nothing a previous person of this tab loaded may show (the header's address is cached for minutes).
+    queryClient.clear();
     // Read at submit, not with useSearchParams: that would make the form client-only (no HTML before hydration).
     const next = new URLSearchParams(window.location.search).get("next");
     router.push(next && next.startsWith("/") && !next.startsWith("//") ? next : "/towns");

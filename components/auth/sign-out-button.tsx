@@ -1,18 +1,17 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { authClient } from "./auth-client";
 
 export function SignOutButton() {
-  const router = useRouter();
   return (
     <button
       type="button"
       className="text-sm text-slate-300 hover:text-white"
       onClick={async () => {
         await authClient.signOut();
-        router.push("/sign-in");
-        router.refresh();
+        // A full load of the sign-in page: nothing this person loaded (queries, the router's cached pages) stays
+        // in the tab for whoever signs in next.
+        window.location.assign("/sign-in");
       }}
     >
       Sign out

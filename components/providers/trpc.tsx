@@ -1,6 +1,6 @@
 "use client";
 
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
@@ -13,6 +13,10 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(
     () =>
       new QueryClient({
+        // The pages are static shells (proxy.ts only sees that a session cookie exists): a call refused for want
+        // of a valid session (expired, signed out elsewhere) is the moment to go and sign in again.
+        queryCache: new QueryCache({ onError: goToSignInIfSignedOut }),
+        mutationCache: new MutationCache({ onError: goToSignInIfSignedOut }),
         defaultOptions: {
           // Live pages poll; TanStack Query pauses interval refetches while the tab is hidden by default.
           queries: { staleTime: 2_000, refetchOnWindowFocus: true, retry: (count, err) => count < 2 && !isClientError(err) },
@@ -29,6 +33,16 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
       </TRPCProvider>
     </QueryClientProvider>
   );
+}
+
+export function isSignedOut(err: unknown): boolean {
+  return (err as { data?: { code?: string } })?.data?.code === "UNAUTHORIZED";
+}
+
+function goToSignInIfSignedOut(err: unknown) {
+  if (isSignedOut(err) && typeof window !== "undefined" && window.location.pathname !== "/sign-in") {
+    window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  }
 }
 
 function isClientError(err: unknown): boolean {

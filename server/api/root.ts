@@ -13,9 +13,11 @@ import { notificationRouter } from "./routers/notification";
 import { mayorRouter } from "./routers/mayor";
 import { webhooksRouter } from "./routers/webhooks";
 import { channelsRouter } from "./routers/channels";
+import { accountRouter } from "./routers/account";
 
 export const appRouter = router({
   health: publicProcedure.query(() => ({ ok: true as const })),
+  account: accountRouter,
   town: townRouter,
   rig: rigRouter,
   bead: beadRouter,
