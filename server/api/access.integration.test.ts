@@ -8,7 +8,7 @@ import { addMembership, makeRig, makeTown, makeUser } from "../../prisma/factori
 
 // Town membership is checked before anything else for every town-scoped procedure, including ones added
 // later: the list comes from the router itself, and only the procedures named here are exempt.
-const NOT_TOWN_SCOPED = new Set(["health", "town.create", "town.list"]);
+const NOT_TOWN_SCOPED = new Set(["health", "account.me", "town.create", "town.list"]);
 
 // SPEC.md §3b Roles — owner: settings, secrets, members, runtime, delete (the town), dry run and replay;
 // member: every other mutation; viewer: read only. Written out here from the spec, not read from the code.
@@ -89,9 +89,14 @@ describe("town access", () => {
 
   it("asks a signed-out caller to sign in", async () => {
     const caller = callerFor(null);
-    for (const p of [...procedures.map((p) => p.path), "town.list", "town.create"]) {
+    for (const p of [...procedures.map((p) => p.path), "account.me", "town.list", "town.create"]) {
       expect(`${p}: ${await codeOf(call(caller, p, { townId }))}`).toBe(`${p}: UNAUTHORIZED`);
     }
+  });
+
+  it("account.me names the signed-in person and nobody else", async () => {
+    await expect(callerFor(viewer).account.me()).resolves.toEqual({ id: viewer.id, email: viewer.email, name: viewer.name });
+    await expect(callerFor(owner).account.me()).resolves.toMatchObject({ id: owner.id, email: owner.email });
   });
 
   it("lets a viewer read but refuses every mutation with FORBIDDEN", async () => {

@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import type { SqlClient } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
@@ -85,35 +86,51 @@ export async function recordMayorLine(db: Db, townId: string, line: { kind: "may
 }
 
 /** The conversation, newest page first (cursor = the oldest seq already shown), each page in reading order. */
-export async function listMayorConversation(db: Db, townId: string, opts: { cursor?: string | null; limit?: number } = {}) {
+export async function listMayorConversation(sql: SqlClient, townId: string, opts: { cursor?: string | null; limit?: number } = {}) {
   const limit = Math.min(Math.max(opts.limit ?? CONVERSATION_PAGE, 1), 200);
-  let before: bigint | null = null;
+  let before: string | null = null;
   if (opts.cursor) {
     if (!/^\d{1,19}$/.test(opts.cursor)) throw new DomainError("bad_request", "Bad cursor.");
-    before = BigInt(opts.cursor);
+    before = opts.cursor;
   }
-  const rows = await db.mayorMessage.findMany({
-    where: { townId, ...(before !== null ? { seq: { lt: before } } : {}) },
-    orderBy: { seq: "desc" },
-    take: limit + 1,
-  });
+  // One statement (the overview polls it): the page of lines, newest first, each with its bead as it is now.
+  const { rows } = await sql.query<ConversationRow>(
+    `SELECT mm.message_id, mm.seq::text AS seq, mm.kind, mm.text, mm.author_name, mm.rig_id, mm.created_at,
+            b.bead_id, b.title AS bead_title, b.type AS bead_type, b.status AS bead_status, b.rig_id AS bead_rig_id
+       FROM mayor_messages mm
+       LEFT JOIN beads b ON b.bead_id = mm.bead_id AND b.town_id = mm.town_id
+      WHERE mm.town_id = $1 AND ($2::bigint IS NULL OR mm.seq < $2::bigint)
+      ORDER BY mm.seq DESC
+      LIMIT $3`,
+    [townId, before, limit + 1],
+  );
   const page = rows.slice(0, limit);
-  const beadIds = [...new Set(page.map((r) => r.beadId).filter((id): id is string => !!id))];
-  const beads = beadIds.length
-    ? await db.bead.findMany({ where: { townId, id: { in: beadIds } }, select: { id: true, title: true, type: true, status: true, rigId: true } })
-    : [];
-  const byId = new Map(beads.map((b) => [b.id, b]));
   const items: ConversationItem[] = page.reverse().map((r) => ({
-    id: r.id,
-    seq: r.seq.toString(),
+    id: r.message_id,
+    seq: r.seq,
     kind: r.kind as MayorMessageKind,
     text: r.text,
-    authorName: r.authorName,
-    rigId: r.rigId,
-    createdAt: r.createdAt,
-    bead: r.beadId ? (byId.get(r.beadId) ?? null) : null,
+    authorName: r.author_name,
+    rigId: r.rig_id,
+    createdAt: r.created_at,
+    bead: r.bead_id ? { id: r.bead_id, title: r.bead_title!, type: r.bead_type!, status: r.bead_status!, rigId: r.bead_rig_id } : null,
   }));
-  return { items, nextCursor: rows.length > limit ? page[0].seq.toString() : null };
+  return { items, nextCursor: rows.length > limit ? page[0].seq : null };
+}
+
+interface ConversationRow {
+  message_id: string;
+  seq: string;
+  kind: string;
+  text: string;
+  author_name: string | null;
+  rig_id: string | null;
+  created_at: Date;
+  bead_id: string | null;
+  bead_title: string | null;
+  bead_type: string | null;
+  bead_status: string | null;
+  bead_rig_id: string | null;
 }
 
 /** What people see of the mayor: idle / starting / working / waiting (stalled, dead as they are), when it
@@ -132,23 +149,23 @@ export interface MayorStatus {
   runtime: RuntimeStatus;
 }
 
-export async function getMayorStatus(db: Db, townId: string, runtimeOptions: { name: string }[], now = new Date()): Promise<MayorStatus> {
-  const [rows, unreadRows, settings, town] = await Promise.all([
-    db.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT ${AGENT_COLUMNS} FROM ${AGENT_FROM} WHERE m.town_id = $1 AND m.role = 'mayor' LIMIT 1`, townId),
-    db.$queryRawUnsafe<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM beads WHERE town_id = $1 AND type = 'message' AND status = 'open'
-         AND assignee_agent_bead_id = (SELECT bead_id FROM agent_metadata WHERE town_id = $1 AND role = 'mayor' LIMIT 1)`,
-      townId,
-    ),
-    db.townSettings.findUnique({ where: { townId }, select: { config: true } }),
-    db.town.findUnique({ where: { id: townId }, select: { breakerOpen: true } }),
-  ]);
+export async function getMayorStatus(sql: SqlClient, townId: string, runtimeOptions: { name: string }[], now = new Date()): Promise<MayorStatus> {
+  // One statement (the overview polls it): the mayor, its unread mail, the town's chosen runtime and breaker.
+  const { rows } = await sql.query<Record<string, unknown> & { unread_mail: number; agent_runtime: string | null; breaker_open: boolean | null }>(
+    `SELECT ${AGENT_COLUMNS},
+            (SELECT count(*)::int FROM beads mail WHERE mail.town_id = $1 AND mail.type = 'message' AND mail.status = 'open'
+                AND mail.assignee_agent_bead_id = m.bead_id) AS unread_mail,
+            (SELECT s.config->>'agent_runtime' FROM town_settings s WHERE s.town_id = $1) AS agent_runtime,
+            (SELECT t.breaker_open FROM towns t WHERE t.id = $1) AS breaker_open
+       FROM ${AGENT_FROM} WHERE m.town_id = $1 AND m.role = 'mayor' LIMIT 1`,
+    [townId],
+  );
   if (!rows[0]) throw new DomainError("conflict", "This town has no mayor agent.");
   const mayor = agentFromRow(rows[0]);
-  const unreadMail = Number(unreadRows[0]?.n ?? 0);
-  const selected = ((settings?.config ?? {}) as { agent_runtime?: string }).agent_runtime ?? null;
+  const unreadMail = Number(rows[0].unread_mail ?? 0);
+  const selected = rows[0].agent_runtime ?? null;
   const heardSinceStart = !!mayor.lastActivityAt && (!mayor.dispatchedAt || mayor.lastActivityAt.getTime() > mayor.dispatchedAt.getTime());
-  const blocker = isMayorAlive(mayor) ? null : mayorStartBlocker({ draining: false, mayorUnreadMail: unreadMail }, mayor, now, town?.breakerOpen ?? false);
+  const blocker = isMayorAlive(mayor) ? null : mayorStartBlocker({ draining: false, mayorUnreadMail: unreadMail }, mayor, now, rows[0].breaker_open ?? false);
   const runtime = runtimeStatus(selected, runtimeOptions);
   let status: MayorDisplayStatus = mayor.status as MayorDisplayStatus;
   if (mayor.status === "working" && !heardSinceStart) status = "starting";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
-import type { PrismaClient } from "../db/generated/client";
+import type { Prisma, PrismaClient } from "../db/generated/client";
+import type { SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import { assertRepoAllowed, assertRigGitUrl } from "./github-url";
 import { makeTownDue } from "./towns";
@@ -48,21 +49,38 @@ export async function createRig(
   return rig;
 }
 
-export async function listRigs(db: Db, townId: string) {
-  const rigs = await db.rig.findMany({ where: { townId }, orderBy: { createdAt: "asc" } });
-  const [agentCounts, activeCounts] = await Promise.all([
-    db.bead.groupBy({ by: ["rigId"], where: { townId, type: "agent" }, _count: { _all: true } }),
-    db.bead.groupBy({
-      by: ["rigId"],
-      where: { townId, type: { in: ["issue", "merge_request"] }, status: { in: ["open", "in_progress", "in_review"] } },
-      _count: { _all: true },
-    }),
-  ]);
-  return rigs.map((r) => ({
-    ...r,
-    agentCount: agentCounts.find((c) => c.rigId === r.id)?._count._all ?? 0,
-    activeBeadCount: activeCounts.find((c) => c.rigId === r.id)?._count._all ?? 0,
-  }));
+/** The town's rigs with their agent and active-bead counts: one statement (every beads page asks for it). */
+export async function listRigs(sql: SqlClient, townId: string) {
+  const { rows } = await sql.query<{
+    id: string;
+    townId: string;
+    name: string;
+    gitUrl: string;
+    defaultBranch: string;
+    config: Prisma.JsonValue;
+    createdAt: Date;
+    updatedAt: Date;
+    agentCount: number;
+    activeBeadCount: number;
+  }>(
+    `SELECT r.id, r.town_id AS "townId", r.name, r.git_url AS "gitUrl", r.default_branch AS "defaultBranch", r.config,
+            r.created_at AS "createdAt", r.updated_at AS "updatedAt",
+            coalesce(c.agents, 0)::int AS "agentCount", coalesce(c.active, 0)::int AS "activeBeadCount"
+       FROM rigs r
+       LEFT JOIN (
+         SELECT rig_id,
+                count(*) FILTER (WHERE type = 'agent') AS agents,
+                count(*) FILTER (WHERE type IN ('issue', 'merge_request') AND status IN ('open', 'in_progress', 'in_review')) AS active
+           FROM beads
+          WHERE town_id = $1 AND rig_id IS NOT NULL
+            AND (type = 'agent' OR (type IN ('issue', 'merge_request') AND status IN ('open', 'in_progress', 'in_review')))
+          GROUP BY rig_id
+       ) c ON c.rig_id = r.id
+      WHERE r.town_id = $1
+      ORDER BY r.created_at ASC, r.id`,
+    [townId],
+  );
+  return rows;
 }
 
 export async function getRigOrThrow(db: Db, townId: string, rigId: string) {

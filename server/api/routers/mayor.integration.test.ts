@@ -170,3 +170,40 @@ describe("a mayor that cannot start", () => {
     expect((await runTick(failDeps, town.id, { now: new Date(t0.getTime() + 3 * 60_000) }))?.actionsByType.start_mayor).toBe(1);
   });
 });
+
+describe("the conversation and the status, as read", () => {
+  it("pages the conversation newest-first by cursor, each line with its bead as it is now", async () => {
+    const t = (await callerAs(owner).town.create({ name: "Paged" })).id;
+    const bead = await db.bead.create({ data: { townId: t, type: "issue", status: "open", title: "first title" } });
+    for (let i = 1; i <= 5; i++) {
+      await db.mayorMessage.create({ data: { townId: t, kind: i % 2 ? "person" : "mayor", text: `line ${i}`, authorName: i % 2 ? "Ann" : null, beadId: i === 2 ? bead.id : null } });
+    }
+    await db.bead.update({ where: { id: bead.id }, data: { title: "renamed", status: "in_progress" } });
+    const first = await callerAs(viewer).mayor.conversation({ townId: t, limit: 2 }).catch((e) => e);
+    expect(first).toMatchObject({ code: "NOT_FOUND" }); // the viewer is not in this town
+    const page1 = await callerAs(owner).mayor.conversation({ townId: t, limit: 2 });
+    expect(page1.items.map((i) => i.text)).toEqual(["line 4", "line 5"]);
+    expect(page1.items[1]).toMatchObject({ kind: "person", authorName: "Ann", bead: null });
+    const page2 = await callerAs(owner).mayor.conversation({ townId: t, limit: 2, cursor: page1.nextCursor });
+    expect(page2.items.map((i) => i.text)).toEqual(["line 2", "line 3"]);
+    expect(page2.items[0].bead).toEqual({ id: bead.id, title: "renamed", type: "issue", status: "in_progress", rigId: null });
+    const page3 = await callerAs(owner).mayor.conversation({ townId: t, limit: 2, cursor: page2.nextCursor });
+    expect(page3).toMatchObject({ items: [expect.objectContaining({ text: "line 1" })], nextCursor: null });
+  });
+
+  it("counts only the mayor's open mail, and names the runtime the town chose", async () => {
+    const t = (await callerAs(owner).town.create({ name: "Status" })).id;
+    const before = await callerAs(owner).mayor.status({ townId: t });
+    expect(before).toMatchObject({ status: "idle", unreadMail: 0 });
+    await callerAs(owner).mayor.sendMessage({ townId: t, message: "hello" });
+    await callerAs(owner).mayor.sendMessage({ townId: t, message: "again" });
+    const mail = await db.bead.findMany({ where: { townId: t, type: "message" } });
+    await db.bead.update({ where: { id: mail[0].id }, data: { status: "closed" } });
+    await db.bead.create({ data: { townId: t, type: "message", status: "open", title: "to somebody else" } });
+    await db.townSettings.upsert({ where: { townId: t }, create: { townId: t, config: { agent_runtime: "default" } }, update: { config: { agent_runtime: "default" } } });
+    const after = await callerAs(owner).mayor.status({ townId: t });
+    expect(after.unreadMail).toBe(1);
+    expect(after.runtime).toMatchObject({ configured: true });
+    expect(after.status).toBe("starting");
+  });
+});

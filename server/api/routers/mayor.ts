@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { getAdapters } from "../../tick/deps";
+import { getPool } from "../../db/pool";
 import { getMayorStatus, listMayorConversation, MAYOR_MESSAGE_MAX, sendMayorMessage } from "../../services/mayor";
 import { router, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
 
@@ -19,9 +20,9 @@ export const mayorRouter = router({
 
   conversation: townProcedure
     .input(z.strictObject({ townId: TownIdSchema, cursor: z.string().max(20).nullish(), limit: z.number().int().min(1).max(200).optional() }))
-    .query(({ ctx, input }) => listMayorConversation(ctx.db, ctx.town.id, { cursor: input.cursor, limit: input.limit })),
+    .query(({ ctx, input }) => listMayorConversation(getPool(), ctx.town.id, { cursor: input.cursor, limit: input.limit })),
 
   status: townProcedure
     .input(z.strictObject({ townId: TownIdSchema }))
-    .query(({ ctx }) => getMayorStatus(ctx.db, ctx.town.id, getAdapters().runtimeOptions())),
+    .query(({ ctx }) => getMayorStatus(getPool(), ctx.town.id, getAdapters().runtimeOptions())),
 });

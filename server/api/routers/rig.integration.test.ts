@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerFor, testDb } from "../../testing/db";
-import { addMembership, makeUser } from "../../../prisma/factories";
+import { addMembership, makeBead, makeUser } from "../../../prisma/factories";
 
 describe("rig router", () => {
   let caller: ReturnType<typeof callerFor>;
@@ -33,6 +33,26 @@ describe("rig router", () => {
       code: "BAD_REQUEST",
       message: expect.stringContaining("https://github.com/<owner>/<repo>"),
     });
+  });
+
+  it("lists rigs oldest first with their agents and active issues/MRs counted, and nothing of other rigs or towns", async () => {
+    const own = callerFor(await makeUser(testDb()));
+    const t = (await own.town.create({ name: "counted" })).id;
+    const a = await own.rig.create({ townId: t, name: "a", gitUrl: "https://github.com/acme/a" });
+    const b = await own.rig.create({ townId: t, name: "b", gitUrl: "https://github.com/acme/b" });
+    const db = testDb();
+    for (const [type, status] of [["agent", "idle"], ["agent", "working"], ["issue", "open"], ["issue", "in_progress"], ["merge_request", "in_review"], ["issue", "closed"], ["issue", "failed"], ["convoy", "open"]]) {
+      await makeBead(db, t, { type, status, rigId: a.id });
+    }
+    await makeBead(db, t, { type: "issue", status: "open", rigId: null }); // no rig: counted nowhere
+    await makeBead(db, townId, { type: "agent", status: "idle", rigId: null }); // another town
+    const rigs = await own.rig.list({ townId: t });
+    expect(rigs.map((r) => [r.name, r.agentCount, r.activeBeadCount])).toEqual([
+      ["a", 2, 3],
+      ["b", 0, 0],
+    ]);
+    expect(rigs[1]).toMatchObject({ id: b.id, townId: t, gitUrl: "https://github.com/acme/b", defaultBranch: "main", config: {} });
+    expect(rigs[1].createdAt).toBeInstanceOf(Date);
   });
 
   it("refuses a duplicate rig name in the same town", async () => {

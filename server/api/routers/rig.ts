@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { tickDepsOf } from "./tick";
 import { router, townOwnerProcedure, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
+import { getPool } from "../../db/pool";
 import { createRig, deleteRig, getRigOrThrow, listRigs, RigNameSchema, RigOverridePatchSchema, updateRigOverrides } from "../../services/rigs";
 
 const RigRef = { townId: TownIdSchema, rigId: z.string().min(1) };
@@ -17,7 +18,7 @@ export const rigRouter = router({
     )
     .mutation(({ ctx, input }) => createRig(ctx.db, ctx.town.id, ctx.user.id, input)),
 
-  list: townProcedure.input(z.strictObject({ townId: TownIdSchema })).query(({ ctx }) => listRigs(ctx.db, ctx.town.id)),
+  list: townProcedure.input(z.strictObject({ townId: TownIdSchema })).query(({ ctx }) => listRigs(getPool(), ctx.town.id)),
 
   get: townProcedure.input(z.strictObject(RigRef)).query(({ ctx, input }) => getRigOrThrow(ctx.db, ctx.town.id, input.rigId)),
 
