@@ -3,7 +3,7 @@ import * as Sentry from "@sentry/nextjs";
 import superjson from "superjson";
 import { z } from "zod";
 import { getDb, type Db } from "../db/client";
-import { getPool } from "../db/pool";
+import { getPool, queryPrepared } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { getSessionUser, type SessionUser } from "../auth/auth";
 import { MembershipMemo } from "./membership-memo";
@@ -94,13 +94,13 @@ export const townProcedure = authedProcedure.use(async ({ ctx, next, getRawInput
   // reads an answer of the last few seconds (membership-memo.ts says why that is safe). Mutations always look
   // again, and afterwards forget the town's answers: they may have changed a membership.
   const lookup = () =>
-    getPool()
-      .query(
-        `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
-          WHERE m.town_id = $1 AND m.user_id = $2`,
-        [townId, ctx.user.id],
-      )
-      .then(({ rows }) => rows[0] as Membership | undefined);
+    queryPrepared(
+      getPool(),
+      "gt_membership",
+      `SELECT m.role, t.id, t.name, t.owner_user_id FROM town_members m JOIN towns t ON t.id = m.town_id
+        WHERE m.town_id = $1 AND m.user_id = $2`,
+      [townId, ctx.user.id],
+    ).then(({ rows }) => rows[0] as Membership | undefined);
   const memo = ctx.membershipMemo ?? processMembershipMemo();
   const membership = type === "query" ? await memo.get(townId, ctx.user.id, lookup) : await lookup();
   if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "Town not found." });

@@ -40,3 +40,22 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release();
   }
 }
+
+/**
+ * Runs one of the statements that every open page polls (membership, overview, notifications, chart, mayor,
+ * rigs) as a named prepared statement: Postgres parses and plans it once per connection instead of on every
+ * call. Planning was about a third of the overview statement's time (2.3 → 1.6 ms, issue 15).
+ * `name` must always go with the same `text`. Not on the embedded Postgres: its connections share one session,
+ * where a second connection preparing the same name would collide.
+ */
+export function queryPrepared<R extends pg.QueryResultRow = Record<string, unknown>>(
+  client: SqlClient,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  if (getEnv().GASTOWN_DB_KIND !== "embedded" && (client instanceof pg.Pool || client instanceof pg.Client)) {
+    return client.query<R>({ name, text, values });
+  }
+  return client.query<R>(text, values);
+}

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import type { PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
@@ -94,7 +94,9 @@ export async function listMayorConversation(sql: SqlClient, townId: string, opts
     before = opts.cursor;
   }
   // One statement (the overview polls it): the page of lines, newest first, each with its bead as it is now.
-  const { rows } = await sql.query<ConversationRow>(
+  const { rows } = await queryPrepared<ConversationRow>(
+    sql,
+    "gt_mayor_conversation",
     `SELECT mm.message_id, mm.seq::text AS seq, mm.kind, mm.text, mm.author_name, mm.rig_id, mm.created_at,
             b.bead_id, b.title AS bead_title, b.type AS bead_type, b.status AS bead_status, b.rig_id AS bead_rig_id
        FROM mayor_messages mm
@@ -151,7 +153,9 @@ export interface MayorStatus {
 
 export async function getMayorStatus(sql: SqlClient, townId: string, runtimeOptions: { name: string }[], now = new Date()): Promise<MayorStatus> {
   // One statement (the overview polls it): the mayor, its unread mail, the town's chosen runtime and breaker.
-  const { rows } = await sql.query<Record<string, unknown> & { unread_mail: number; agent_runtime: string | null; breaker_open: boolean | null }>(
+  const { rows } = await queryPrepared<Record<string, unknown> & { unread_mail: number; agent_runtime: string | null; breaker_open: boolean | null }>(
+    sql,
+    "gt_mayor_status",
     `SELECT ${AGENT_COLUMNS},
             (SELECT count(*)::int FROM beads mail WHERE mail.town_id = $1 AND mail.type = 'message' AND mail.status = 'open'
                 AND mail.assignee_agent_bead_id = m.bead_id) AS unread_mail,

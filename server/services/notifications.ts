@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../db/generated/client";
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import { decodeCursor, encodeCursor } from "./beads";
 
@@ -24,7 +24,9 @@ export interface NotificationRow {
  */
 export async function listNotifications(pool: SqlClient, townId: string, input: { unreadOnly: boolean; cursor?: string; limit: number }) {
   const c = input.cursor ? decodeCursor(input.cursor) : null;
-  const { rows } = await pool.query<NotificationRow & { unreadCount: number }>(
+  const { rows } = await queryPrepared<NotificationRow & { unreadCount: number }>(
+    pool,
+    "gt_notifications_page",
     `SELECT u.unread_count AS "unreadCount", n.*
        FROM (SELECT count(*)::int AS unread_count FROM notifications WHERE town_id = $1 AND read_at IS NULL) u
        LEFT JOIN LATERAL (

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import type { Role } from "../domain/types";
 import { gitHubAccess } from "./github-access";
@@ -71,7 +71,7 @@ const toDate = (v: unknown) => (v == null ? null : new Date(v as string));
  * Prisma it was ten queries and most of the request's CPU). The shape is what the page reads.
  */
 export async function getTownOverview(pool: SqlClient, townId: string, role: Role, runtimeOptions: { name: string }[] = []) {
-  const { rows } = await pool.query(OVERVIEW_SQL, [townId]);
+  const { rows } = await queryPrepared(pool, "gt_overview", OVERVIEW_SQL, [townId]);
   const town = rows[0] as Row | undefined;
   if (!town) throw new DomainError("not_found", "Town not found.");
   const counts: Record<string, Record<string, number>> = {};

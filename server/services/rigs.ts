@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import { assertRepoAllowed, assertRigGitUrl } from "./github-url";
 import { makeTownDue } from "./towns";
@@ -51,7 +51,7 @@ export async function createRig(
 
 /** The town's rigs with their agent and active-bead counts: one statement (every beads page asks for it). */
 export async function listRigs(sql: SqlClient, townId: string) {
-  const { rows } = await sql.query<{
+  const { rows } = await queryPrepared<{
     id: string;
     townId: string;
     name: string;
@@ -63,6 +63,8 @@ export async function listRigs(sql: SqlClient, townId: string) {
     agentCount: number;
     activeBeadCount: number;
   }>(
+    sql,
+    "gt_rigs_list",
     `SELECT r.id, r.town_id AS "townId", r.name, r.git_url AS "gitUrl", r.default_branch AS "defaultBranch", r.config,
             r.created_at AS "createdAt", r.updated_at AS "updatedAt",
             coalesce(c.agents, 0)::int AS "agentCount", coalesce(c.active, 0)::int AS "activeBeadCount"

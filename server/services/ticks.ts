@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import { DomainError } from "../domain/errors";
 import { runTick, type TickDeps, type TickReport } from "../tick/run-tick";
 import { replayEventWindow, type ReplayResult } from "../tick/replay";
@@ -36,7 +36,9 @@ export interface TickPoint {
 /** The last `limit` ticks as chart points, newest first: one statement on the pg pool. The overview polls
  *  it every 5 s (issue 15); the full rows carry every action and outcome, which the chart never shows. */
 export async function listTickPoints(pool: SqlClient, townId: string, limit: number): Promise<{ items: TickPoint[] }> {
-  const { rows } = await pool.query<TickPoint>(
+  const { rows } = await queryPrepared<TickPoint>(
+    pool,
+    "gt_tick_points",
     `SELECT started_at AS "startedAt", wall_clock_ms AS "wallClockMs", events_drained AS "eventsDrained"
        FROM ticks WHERE town_id = $1 ORDER BY started_at DESC, tick_id DESC LIMIT $2`,
     [townId, limit],
