@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import { queryPrepared, type SqlClient } from "../db/pool";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
@@ -35,7 +36,14 @@ const MR_INCLUDE = {
 
 type MrRow = Prisma.BeadGetPayload<{ include: typeof MR_INCLUDE }>;
 
-function mrView(mr: MrRow, townConfig: unknown) {
+/** What mrView reads of an MR: a Prisma row with MR_INCLUDE, or a row of the list's one statement. */
+type MrViewInput = Pick<MrRow, "id" | "title" | "status" | "rigId" | "labels" | "metadata" | "createdAt" | "updatedAt" | "createdBy" | "assigneeAgentBeadId"> & {
+  review: Pick<NonNullable<MrRow["review"]>, "autoMergeReadySince" | "prUrl" | "branch" | "targetBranch" | "retryCount" | "lastFeedbackCheckAt"> | null;
+  rig: { name: string; config: unknown } | null;
+  dependencies: { dependencyType: string; dependsOn: { id: string; title: string; status: string; type: string; labels: unknown } }[];
+};
+
+function mrView(mr: MrViewInput, townConfig: unknown) {
   const labels = asStringArray(mr.labels);
   const metadata = asRecord(mr.metadata);
   const held = labels.includes(LABELS.held);
@@ -89,27 +97,108 @@ async function townConfigOf(db: Db, townId: string): Promise<unknown> {
   return row?.config ?? {};
 }
 
-/** MRs in the given states, oldest first (queue order), with counts per state for the tabs. */
-export async function listReviews(db: Db, townId: string, input: { status?: MrStatus[]; rigId?: string; cursor?: string; limit: number }) {
+/**
+ * MRs in the given states, oldest first (queue order), with counts per state for the tabs: one statement on the
+ * pool (issue 15: through Prisma's includes it was seven queries and ≈ 10 ms of CPU per call of the reviews page).
+ */
+export async function listReviews(sql: SqlClient, townId: string, input: { status?: MrStatus[]; rigId?: string; cursor?: string; limit: number }) {
   const statuses = input.status?.length ? input.status : (["open", "in_progress"] as MrStatus[]);
-  const base: Prisma.BeadWhereInput = { townId, type: "merge_request", ...(input.rigId ? { rigId: input.rigId } : {}) };
-  const where: Prisma.BeadWhereInput = { ...base, status: { in: statuses } };
-  if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    where.OR = [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }];
-  }
-  const [rows, townConfig, counts] = await Promise.all([
-    db.bead.findMany({ where, include: MR_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: input.limit + 1 }),
-    townConfigOf(db, townId),
-    db.bead.groupBy({ by: ["status"], where: base, _count: { _all: true } }),
-  ]);
-  const page = rows.slice(0, input.limit);
+  const c = input.cursor ? decodeCursor(input.cursor) : null;
+  const { rows } = await queryPrepared<ReviewListRow>(
+    sql,
+    "gt_reviews_list",
+    `WITH page AS (
+       SELECT b.* FROM beads b
+        WHERE b.town_id = $1 AND b.type = 'merge_request' AND ($2::text IS NULL OR b.rig_id = $2) AND b.status = ANY($3::text[])
+          AND ($4::timestamptz IS NULL OR b.created_at > $4 OR (b.created_at = $4 AND b.bead_id > $5))
+        ORDER BY b.created_at ASC, b.bead_id ASC
+        LIMIT $6
+     )
+     SELECT NULL AS kind, p.bead_id AS id, p.title, p.status, p.rig_id AS "rigId", p.labels, p.metadata, p.created_at AS "createdAt",
+            p.updated_at AS "updatedAt", p.created_by AS "createdBy", p.assignee_agent_bead_id AS "assigneeAgentBeadId",
+            rm.bead_id IS NOT NULL AS "hasReview", rm.auto_merge_ready_since AS "autoMergeReadySince", rm.pr_url AS "prUrl",
+            rm.branch, rm.target_branch AS "targetBranch", rm.retry_count AS "retryCount", rm.last_feedback_check_at AS "lastFeedbackCheckAt",
+            r.name AS "rigName", r.config AS "rigConfig",
+            (SELECT coalesce(json_agg(json_build_object('dependencyType', d.dependency_type, 'id', dep.bead_id, 'title', dep.title,
+                                                        'status', dep.status, 'type', dep.type, 'labels', dep.labels)
+                                      ORDER BY d.created_at, d.depends_on_bead_id), '[]')
+               FROM bead_dependencies d JOIN beads dep ON dep.bead_id = d.depends_on_bead_id
+              WHERE d.bead_id = p.bead_id) AS deps,
+            NULL::jsonb AS extra
+       FROM page p
+       LEFT JOIN review_metadata rm ON rm.bead_id = p.bead_id
+       LEFT JOIN rigs r ON r.id = p.rig_id
+     UNION ALL
+     SELECT 'totals', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+            jsonb_build_object(
+              'config', (SELECT config FROM town_settings WHERE town_id = $1),
+              'counts', (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM (
+                 SELECT status, count(*)::int AS n FROM beads
+                  WHERE town_id = $1 AND type = 'merge_request' AND ($2::text IS NULL OR rig_id = $2) GROUP BY status) s))
+     ORDER BY kind NULLS FIRST, "createdAt", id`,
+    [townId, input.rigId ?? null, statuses, c?.createdAt ?? null, c?.id ?? null, input.limit + 1],
+  );
+  const totals = rows.find((r) => r.kind === "totals")?.extra ?? { config: null, counts: {} };
+  const mrs = rows.filter((r) => r.kind === null);
+  const page = mrs.slice(0, input.limit);
   const byStatus = Object.fromEntries(MR_STATUSES.map((s) => [s, 0])) as Record<MrStatus, number>;
-  for (const c of counts) if (c.status in byStatus) byStatus[c.status as MrStatus] = c._count._all;
+  for (const [status, n] of Object.entries(totals.counts ?? {})) if (status in byStatus) byStatus[status as MrStatus] = n;
   return {
-    items: page.map((mr) => mrView(mr, townConfig)),
-    nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]) : null,
+    items: page.map((r) => mrView(mrOfListRow(r), totals.config ?? {})),
+    nextCursor: mrs.length > input.limit ? encodeCursor(page[page.length - 1]) : null,
     counts: byStatus,
+  };
+}
+
+interface ReviewListRow {
+  kind: "totals" | null;
+  id: string;
+  title: string;
+  status: string;
+  rigId: string | null;
+  labels: Prisma.JsonValue;
+  metadata: Prisma.JsonValue;
+  createdAt: Date;
+  updatedAt: Date;
+  createdBy: string | null;
+  assigneeAgentBeadId: string | null;
+  hasReview: boolean;
+  autoMergeReadySince: Date | null;
+  prUrl: string | null;
+  branch: string | null;
+  targetBranch: string | null;
+  retryCount: number | null;
+  lastFeedbackCheckAt: Date | null;
+  rigName: string | null;
+  rigConfig: Prisma.JsonValue | null;
+  deps: { dependencyType: string; id: string; title: string; status: string; type: string; labels: Prisma.JsonValue }[];
+  extra: { config: unknown; counts: Record<string, number> } | null;
+}
+
+function mrOfListRow(r: ReviewListRow): MrViewInput {
+  return {
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    rigId: r.rigId,
+    labels: r.labels ?? [],
+    metadata: r.metadata ?? {},
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    createdBy: r.createdBy,
+    assigneeAgentBeadId: r.assigneeAgentBeadId,
+    review: r.hasReview
+      ? {
+          autoMergeReadySince: r.autoMergeReadySince,
+          prUrl: r.prUrl,
+          branch: r.branch ?? "",
+          targetBranch: r.targetBranch ?? "main",
+          retryCount: r.retryCount ?? 0,
+          lastFeedbackCheckAt: r.lastFeedbackCheckAt,
+        }
+      : null,
+    rig: r.rigId && r.rigName !== null ? { name: r.rigName, config: r.rigConfig ?? {} } : null,
+    dependencies: r.deps.map((d) => ({ dependencyType: d.dependencyType, dependsOn: { id: d.id, title: d.title, status: d.status, type: d.type, labels: d.labels } })),
   };
 }
 

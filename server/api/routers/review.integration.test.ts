@@ -79,6 +79,33 @@ describe("review router", () => {
     expect(failedOnly.items.find((i) => i.id === mr.id)).toBeUndefined();
   });
 
+  it("pages oldest first by cursor, counts every state, and filters by rig", async () => {
+    await makeMr({ status: "open" });
+    await makeMr({ status: "failed", metadata: { failureReason: "ci", failureMessage: "red" } });
+    const otherRig = await makeRig(db, townId, { name: "other" });
+    const elsewhere = await makeBead(db, townId, { rigId: otherRig.id, type: "merge_request", status: "open", title: "Elsewhere" });
+    const all = await callerAs(viewer).review.list({ townId, status: ["open", "in_progress", "closed", "failed"], limit: 200 });
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<ReturnType<typeof callerAs>["review"]["list"]>> = await callerAs(viewer).review.list({
+        townId,
+        status: ["open", "in_progress", "closed", "failed"],
+        limit: 2,
+        cursor,
+      });
+      paged.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.items.map((i) => i.id));
+    const inDb = await db.bead.groupBy({ by: ["status"], where: { townId, type: "merge_request" }, _count: { _all: true } });
+    expect(all.counts).toEqual({ open: 0, in_progress: 0, closed: 0, failed: 0, ...Object.fromEntries(inDb.map((g) => [g.status, g._count._all])) });
+    expect(all.items.find((i) => i.status === "failed")).toMatchObject({ failure: { reason: "ci", message: "red" } });
+    const only = await callerAs(viewer).review.list({ townId, rigId: otherRig.id, status: ["open"] });
+    expect(only.items.map((i) => [i.id, i.rigName, i.prUrl, i.source, i.autoMerge.enabled])).toEqual([[elsewhere.id, "other", null, null, true]]);
+    expect(only.counts).toEqual({ open: 1, in_progress: 0, closed: 0, failed: 0 });
+  });
+
   it("hold labels gt:held and clears auto_merge_pending and ready_since (audited, town due); a viewer cannot; a finished MR is a CONFLICT", async () => {
     const { mr } = await makeMr();
     await expect(callerAs(viewer).review.hold({ townId, mrId: mr.id })).rejects.toMatchObject({ code: "FORBIDDEN" });

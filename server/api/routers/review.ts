@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { router, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
+import { getPool } from "../../db/pool";
 import { failMr, holdMr, listReviews, mergeMrNow, MR_STATUSES, releaseMr, retryMr } from "../../services/reviews";
 
 // The review queue (SPEC.md §4.1): read by every member; hold, release, merge now, retry and fail by members.
@@ -18,7 +19,7 @@ export const reviewRouter = router({
       }),
     )
     .query(({ ctx, input }) =>
-      listReviews(ctx.db, ctx.town.id, { status: input.status, rigId: input.rigId, cursor: input.cursor ?? undefined, limit: input.limit }),
+      listReviews(getPool(), ctx.town.id, { status: input.status, rigId: input.rigId, cursor: input.cursor ?? undefined, limit: input.limit }),
     ),
 
   hold: townWriteProcedure.input(z.strictObject(MrRef)).mutation(({ ctx, input }) => holdMr(ctx.db, ctx.town.id, ctx.user.id, input.mrId)),
