@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { getPool } from "../db/pool";
+import { getPool, queryPrepared, type SqlClient } from "../db/pool";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import { parseEventPayload } from "../domain/events";
@@ -21,20 +21,6 @@ export const EventPayloadEditSchema = z
   .record(z.string(), z.unknown())
   .refine((p) => JSON.stringify(p).length <= 64 * 1024, "The payload is larger than 64 KiB.");
 
-function statusWhere(status: EventQueueStatus): Prisma.TownEventWhereInput {
-  switch (status) {
-    case "pending":
-      return { processedAt: null, poisonedAt: null, discardedAt: null };
-    case "processed":
-      return { processedAt: { not: null } };
-    case "poisoned":
-      return { poisonedAt: { not: null }, processedAt: null, discardedAt: null };
-    case "discarded":
-      // only a poisoned event (processed_at null) can be discarded; saying so lets the index serve the filter
-      return { processedAt: null, discardedAt: { not: null } };
-  }
-}
-
 function statusOf(e: { processedAt: Date | null; poisonedAt: Date | null; discardedAt: Date | null }): EventQueueStatus {
   if (e.discardedAt) return "discarded";
   if (e.processedAt) return "processed";
@@ -52,7 +38,7 @@ function parseSeqCursor(cursor: string): bigint {
 
 type EventRow = Prisma.TownEventGetPayload<object>;
 
-function toView(e: EventRow) {
+function toView(e: Omit<EventRow, "seq" | "townId"> & { seq: bigint | string }) {
   return {
     id: e.id,
     seq: e.seq.toString(),
@@ -81,20 +67,40 @@ function toView(e: EventRow) {
  * the other lists show the most recent first (seq descending). The cursor is the last seq of the page.
  */
 export async function listEvents(
-  db: Db,
+  sql: SqlClient,
   townId: string,
   input: { status: EventQueueStatus; type?: string; cursor?: string; limit: number },
 ) {
   const ascending = input.status === "pending";
-  const where: Prisma.TownEventWhereInput = { townId, ...statusWhere(input.status), ...(input.type ? { eventType: input.type } : {}) };
-  if (input.cursor) {
-    const seq = parseSeqCursor(input.cursor);
-    where.seq = ascending ? { gt: seq } : { lt: seq };
-  }
-  const rows = await db.townEvent.findMany({ where, orderBy: { seq: ascending ? "asc" : "desc" }, take: input.limit + 1 });
+  const seq = input.cursor ? parseSeqCursor(input.cursor).toString() : null;
+  // One statement on the pool per status (the poison page polls it).
+  const { rows } = await queryPrepared<SqlEventRow>(
+    sql,
+    `gt_events_${input.status}`,
+    `SELECT event_id AS id, seq::text AS seq, event_type AS "eventType", agent_id AS "agentId", bead_id AS "beadId", payload,
+            created_at AS "createdAt", processed_at AS "processedAt", retry_count AS "retryCount", last_error AS "lastError",
+            poisoned_at AS "poisonedAt", poison_reason AS "poisonReason", discarded_at AS "discardedAt", discarded_by AS "discardedBy",
+            discard_note AS "discardNote", requeued_at AS "requeuedAt", requeued_by AS "requeuedBy", requeue_count AS "requeueCount"
+       FROM town_events
+      WHERE town_id = $1 AND ${STATUS_SQL[input.status]} AND ($2::text IS NULL OR event_type = $2)
+        AND ($3::bigint IS NULL OR seq ${ascending ? ">" : "<"} $3::bigint)
+      ORDER BY seq ${ascending ? "ASC" : "DESC"}
+      LIMIT $4`,
+    [townId, input.type ?? null, seq, input.limit + 1],
+  );
   const items = rows.slice(0, input.limit).map(toView);
   return { items, nextCursor: rows.length > input.limit ? items[items.length - 1].seq : null };
 }
+
+/** Which events each tab lists (every condition an index column: the pending one is the drain's own index). */
+const STATUS_SQL: Record<EventQueueStatus, string> = {
+  pending: "processed_at IS NULL AND poisoned_at IS NULL AND discarded_at IS NULL",
+  processed: "processed_at IS NOT NULL",
+  poisoned: "poisoned_at IS NOT NULL AND processed_at IS NULL AND discarded_at IS NULL",
+  discarded: "processed_at IS NULL AND discarded_at IS NOT NULL",
+};
+
+type SqlEventRow = Omit<EventRow, "seq" | "townId"> & { seq: string };
 
 /** The processed tab counts up to this many ("1,000+"): a busy town keeps hundreds of thousands of processed
  *  events for the retention period, and counting them all on every poll of the page cost seconds under load. */
@@ -102,7 +108,7 @@ export const PROCESSED_COUNT_CAP = 1_000;
 
 /** Counts per queue status (for the tabs), and poisoned events per type (for bulk requeue): one statement on
  *  the pg pool, each part an index scan (Prisma's count with `take` read the rows into the process: 75 ms of
- *  CPU per call on a town with many processed events). The conditions are statusWhere's. */
+ *  CPU per call on a town with many processed events). The conditions are STATUS_SQL's. */
 export async function countEvents(_db: Db, townId: string, input: { type?: string }) {
   const type = input.type ?? null;
   const { rows } = await getPool().query(

@@ -3,7 +3,7 @@ import { queryPrepared, type SqlClient } from "../db/pool";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
 import { LABELS } from "../domain/constants";
-import { effectiveSettings } from "../domain/settings";
+import { effectiveSettings, type EffectiveSettings } from "../domain/settings";
 import { isTerminal } from "../domain/types";
 import { decodeCursor, encodeCursor, retryBead } from "./beads";
 import {
@@ -43,11 +43,10 @@ type MrViewInput = Pick<MrRow, "id" | "title" | "status" | "rigId" | "labels" | 
   dependencies: { dependencyType: string; dependsOn: { id: string; title: string; status: string; type: string; labels: unknown } }[];
 };
 
-function mrView(mr: MrViewInput, townConfig: unknown) {
+function mrView(mr: MrViewInput, settings: EffectiveSettings) {
   const labels = asStringArray(mr.labels);
   const metadata = asRecord(mr.metadata);
   const held = labels.includes(LABELS.held);
-  const settings = effectiveSettings(townConfig ?? {}, mr.rig?.config ?? {});
   const readySince = mr.review?.autoMergeReadySince ?? null;
   const delay = settings.autoMergeDelayMinutes;
   const timerRuns = !!readySince && settings.autoMerge && delay !== null && !held && !isTerminal(mr.status);
@@ -143,8 +142,18 @@ export async function listReviews(sql: SqlClient, townId: string, input: { statu
   const page = mrs.slice(0, input.limit);
   const byStatus = Object.fromEntries(MR_STATUSES.map((s) => [s, 0])) as Record<MrStatus, number>;
   for (const [status, n] of Object.entries(totals.counts ?? {})) if (status in byStatus) byStatus[status as MrStatus] = n;
+  // The settings are parsed once per rig, not once per MR (the page holds up to 200 MRs of a few rigs).
+  const settingsByRig = new Map<string | null, EffectiveSettings>();
+  const settingsOf = (mr: MrViewInput) => {
+    let settings = settingsByRig.get(mr.rigId);
+    if (!settings) settingsByRig.set(mr.rigId, (settings = effectiveSettings(totals.config ?? {}, mr.rig?.config ?? {})));
+    return settings;
+  };
   return {
-    items: page.map((r) => mrView(mrOfListRow(r), totals.config ?? {})),
+    items: page.map((r) => {
+      const mr = mrOfListRow(r);
+      return mrView(mr, settingsOf(mr));
+    }),
     nextCursor: mrs.length > input.limit ? encodeCursor(page[page.length - 1]) : null,
     counts: byStatus,
   };
@@ -212,7 +221,7 @@ async function lockMr(tx: Tx, townId: string, mrId: string) {
 
 async function viewAfter(tx: Db, townId: string, mrId: string) {
   const mr = await tx.bead.findFirstOrThrow({ where: { id: mrId, townId }, include: MR_INCLUDE });
-  return mrView(mr, await townConfigOf(tx, townId));
+  return mrView(mr, effectiveSettings((await townConfigOf(tx, townId)) ?? {}, mr.rig?.config ?? {}));
 }
 
 async function setLabels(tx: Tx, townId: string, mr: MrRow, labels: string[], metadata: Record<string, unknown>, now: Date) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { router, townProcedure, townWriteProcedure, TownIdSchema } from "../trpc";
+import { getPool } from "../../db/pool";
 import {
   bulkRequeueEvents,
   countEvents,
@@ -28,7 +29,7 @@ export const eventRouter = router({
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
-    .query(({ ctx, input }) => listEvents(ctx.db, ctx.town.id, { status: input.status, type: input.type, cursor: input.cursor ?? undefined, limit: input.limit })),
+    .query(({ ctx, input }) => listEvents(getPool(), ctx.town.id, { status: input.status, type: input.type, cursor: input.cursor ?? undefined, limit: input.limit })),
 
   counts: townProcedure
     .input(z.strictObject({ townId: TownIdSchema, type: EventTypeFilterSchema.optional() }))
