@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryPrepared, type SqlClient } from "./pool";
+import { queryPrepared, statementNameFor, type SqlClient } from "./pool";
 import { isEmbeddedDb } from "../testing/db";
 
 // The polled statements run as named prepared statements on a real Postgres (planned once per connection) and
@@ -32,5 +32,12 @@ describe("queryPrepared", () => {
     expect(rows).toEqual([{ x: 7 }]);
     expect(seen).toEqual([["SELECT $1::int AS x", [7]]]);
     expect(await prepared()).not.toContain("gt_test_wrapped");
+  });
+
+  it("names a filter-built statement by its text: one name per shape", () => {
+    const a = statementNameFor("gt_beads", "SELECT 1 WHERE $1::int = 1");
+    expect(a).toMatch(/^gt_beads_[0-9a-f]{16}$/);
+    expect(statementNameFor("gt_beads", "SELECT 1 WHERE $1::int = 1")).toBe(a);
+    expect(statementNameFor("gt_beads", "SELECT 1 WHERE $1::int = 2")).not.toBe(a);
   });
 });

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { createHash } from "node:crypto";
 import { getEnv } from "../env";
 
 // A raw pg pool for the tick's hot paths (drain, world load, state phase): SPEC.md §3b allows raw SQL there,
@@ -58,4 +59,16 @@ export function queryPrepared<R extends pg.QueryResultRow = Record<string, unkno
     return client.query<R>({ name, text, values });
   }
   return client.query<R>(text, values);
+}
+
+const shapeNames = new Map<string, string>();
+/** A stable statement name for SQL built from a filter (one per shape, e.g. the bead list's filters): the
+ *  same text always gets the same name, so each shape is prepared once per connection. */
+export function statementNameFor(prefix: string, text: string): string {
+  let name = shapeNames.get(text);
+  if (!name) {
+    name = `${prefix}_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    if (shapeNames.size < 1_000) shapeNames.set(text, name);
+  }
+  return name;
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import type { Prisma, PrismaClient } from "../db/generated/client";
 import { DomainError } from "../domain/errors";
-import type { SqlClient } from "../db/pool";
+import { queryPrepared, statementNameFor, type SqlClient } from "../db/pool";
 import { explainBead } from "../domain/explain";
 import { isTerminal, LabelSchema } from "../domain/types";
 export { LabelSchema };
@@ -149,8 +149,7 @@ async function queryBeads(pool: SqlClient, townId: string, input: ListInput, wit
     ? `(SELECT json_object_agg(c.status, c.n) FROM (
           SELECT b.status, count(*)::int AS n FROM beads b WHERE ${where.anyStatus} GROUP BY b.status) c)`
     : "NULL::json";
-  const { rows } = await pool.query<{ items: ListRow[]; counts: Record<string, number> | null }>(
-    `SELECT coalesce((SELECT json_agg(p ORDER BY p."createdAt" DESC, p.id DESC) FROM (
+  const text = `SELECT coalesce((SELECT json_agg(p ORDER BY p."createdAt" DESC, p.id DESC) FROM (
               SELECT b.bead_id AS id, b.type, b.status, b.title, b.rig_id AS "rigId", b.priority, b.labels,
                      b.assignee_agent_bead_id AS "assigneeAgentBeadId", b.dispatch_attempts AS "dispatchAttempts",
                      b.created_at AS "createdAt", b.updated_at AS "updatedAt", r.name AS "rigName"
@@ -158,7 +157,12 @@ async function queryBeads(pool: SqlClient, townId: string, input: ListInput, wit
                WHERE ${where.sql}${keyset}
                ORDER BY b.created_at DESC, b.bead_id DESC
                LIMIT $${params.push(limit + 1)}) p), '[]'::json) AS items,
-            ${counts} AS counts`,
+            ${counts} AS counts`;
+  // Prepared per filter shape (a handful in practice): the beads page asks for this on every visit and poll.
+  const { rows } = await queryPrepared<{ items: ListRow[]; counts: Record<string, number> | null }>(
+    pool,
+    statementNameFor("gt_beads", text),
+    text,
     params,
   );
   const items = rows[0].items.slice(0, limit).map((b) => ({
