@@ -1,20 +1,27 @@
+// What one request of each kind costs the app (issue 15, a diagnostic, not part of `npm run bench`): on the
+// largest town of the bench database (run `npm run bench -- --only pages` first to seed it), a `next start` of
+// the current build, one signed-in member, and for each document or tRPC call 10 connections for 6 s after 2 s
+// of warm-up. Prints requests/s and the app's CPU per request (from /proc). Where a row's requests/s is far
+// below 1,000 ÷ its CPU per request × cores, the time goes to Postgres.
+//   DATABASE_URL=... LOG_LEVEL=warn npx tsx bench/procedure-costs.ts
 import pg from "pg";
 import { getDb } from "../server/db/client";
 import { startApp, load, trpcBatchPath } from "./http";
 import { groupCpuSeconds } from "./dashboards";
 import { signedInMembers } from "./sessions";
 
-const url = process.env.DATABASE_URL!;
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error("Set DATABASE_URL to the bench database (seeded by `npm run bench -- --only pages`).");
 const pool = new pg.Pool({ connectionString: url });
 const { rows } = await pool.query(`SELECT t.id FROM towns t JOIN beads b ON b.town_id = t.id GROUP BY t.id ORDER BY count(*) DESC LIMIT 1`);
+if (!rows[0]) throw new Error("No town with beads in that database: run `npm run bench -- --only pages` first.");
 const townId = rows[0].id as string;
 const [m] = await signedInMembers(getDb(), townId, 1, "cost");
 const app = await startApp(url);
 const cases: [string, string][] = [
   ["document /towns/:id", `/towns/${townId}`],
   ["document /sign-in (static)", `/sign-in`],
-  ["trpc health", trpcBatchPath([["health", undefined]])],
-  ["trpc account.me", trpcBatchPath([["account.me", undefined]])],
+    ["trpc account.me", trpcBatchPath([["account.me", undefined]])],
   ["trpc town.get", trpcBatchPath([["town.get", { townId }]])],
   ["trpc tick.chart", trpcBatchPath([["tick.chart", { townId }]])],
   ["trpc notification.list", trpcBatchPath([["notification.list", { townId }]])],
@@ -33,7 +40,7 @@ try {
     const c0 = groupCpuSeconds(app.pid);
     const r = await load(app.url, path, m.cookie, 10, 6);
     const cpu = groupCpuSeconds(app.pid) - c0;
-    console.log(`${name.padEnd(28)} ${String(Math.round(r.rps)).padStart(6)}/s  app CPU ${((cpu * 1000) / r.requests).toFixed(2)} ms/req  p50 ${r.p50} ms  non2xx ${r.non2xx}`);
+    console.log(`${name.padEnd(28)} ${String(Math.round(r.rps)).padStart(6)}/s  app CPU ${((cpu * 1000) / r.requests).toFixed(2)} ms/request  p50 ${r.p50.toFixed(1)} ms  non-2xx ${r.non2xx}`);
   }
 } finally {
   await app.stop();
