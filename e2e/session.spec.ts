@@ -34,3 +34,21 @@ test("signed out, a town page leads to sign-in and back to that page; the shell 
   await expect(p).toHaveURL(new RegExp(`/sign-in\\?next=${encodeURIComponent(`/towns/${townId}`)}$`));
   await stranger.close();
 });
+
+test("signing out goes to the plain sign-in page, even when the page's polls are refused first", async ({ page }) => {
+  await signUp(page, uniqueEmail("out"));
+  const { townId } = await createTownWithRig(page, "Out Town");
+  await page.goto(`/towns/${townId}`);
+  await expect(page.getByTestId("signed-in-as")).not.toBeEmpty();
+  // The server ends the session at once, but the answer reaches the page 4 s later: meanwhile the overview's
+  // polls (every 3 s) are refused as signed out.
+  await page.route("**/api/auth/sign-out", async (route) => {
+    const response = await route.fetch();
+    await new Promise((r) => setTimeout(r, 4_000));
+    await route.fulfill({ response });
+  });
+  const refused = page.waitForResponse((r) => r.url().includes("/api/trpc/") && r.status() === 401);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await refused;
+  await expect(page).toHaveURL(/\/sign-in$/);
+});

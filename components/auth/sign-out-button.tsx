@@ -1,5 +1,6 @@
 "use client";
 
+import { beginSignOut } from "@/components/providers/trpc";
 import { authClient } from "./auth-client";
 
 export function SignOutButton() {
@@ -8,10 +9,14 @@ export function SignOutButton() {
       type="button"
       className="text-sm text-slate-300 hover:text-white"
       onClick={async () => {
-        await authClient.signOut();
-        // A full load of the sign-in page: nothing this person loaded (queries, the router's cached pages) stays
-        // in the tab for whoever signs in next.
-        window.location.assign("/sign-in");
+        beginSignOut();
+        try {
+          await authClient.signOut();
+        } finally {
+          // A full load of the sign-in page: nothing this person loaded (queries, the router's cached pages) stays
+          // in the tab for whoever signs in next.
+          window.location.assign("/sign-in");
+        }
       }}
     >
       Sign out

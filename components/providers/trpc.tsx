@@ -39,7 +39,15 @@ export function isSignedOut(err: unknown): boolean {
   return (err as { data?: { code?: string } })?.data?.code === "UNAUTHORIZED";
 }
 
+/** Set while the person signs out: the page's own calls are refused from then on, and must not turn the plain
+ *  way to sign-in into "sign in to get back to this page". */
+let signingOut = false;
+export function beginSignOut(): void {
+  signingOut = true;
+}
+
 function goToSignInIfSignedOut(err: unknown) {
+  if (signingOut) return;
   if (isSignedOut(err) && typeof window !== "undefined" && window.location.pathname !== "/sign-in") {
     window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
   }
