@@ -35,7 +35,7 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   );
 }
 
-export function isSignedOut(err: unknown): boolean {
+function isSignedOut(err: unknown): boolean {
   return (err as { data?: { code?: string } })?.data?.code === "UNAUTHORIZED";
 }
 

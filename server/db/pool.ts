@@ -43,8 +43,8 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 }
 
 /**
- * Runs one of the statements that every open page polls (membership, overview, notifications, chart, mayor,
- * rigs) as a named prepared statement: Postgres parses and plans it once per connection instead of on every
+ * Runs one of the statements that open pages ask for on every load and poll (membership, overview, lists,
+ * counts) as a named prepared statement: Postgres parses and plans it once per connection instead of on every
  * call. Planning was about a third of the overview statement's time (2.3 → 1.6 ms, issue 15).
  * `name` must always go with the same `text`. Not on the embedded Postgres: its connections share one session,
  * where a second connection preparing the same name would collide.
